@@ -1,0 +1,159 @@
+package parse
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/parsego/parse/storage"
+)
+
+// Auth is who a call acts as: the master key, a user's session, or an
+// anonymous client.
+type Auth struct {
+	// Master is set for the master key (and for the read-only master key,
+	// together with ReadOnly).
+	Master   bool
+	ReadOnly bool
+	// User is the session's user, nil without a session.
+	User *Object
+	// SessionToken is the token the caller presented, if any.
+	SessionToken string
+	// InstallationID is the client's X-Parse-Installation-Id.
+	InstallationID string
+	// ClientVersion is the client's X-Parse-Client-Version.
+	ClientVersion string
+}
+
+// Master is the identity of trusted code.
+var masterAuth = Auth{Master: true}
+
+// UserID returns the session user's objectId, or "".
+func (a Auth) UserID() string {
+	if a.User == nil {
+		return ""
+	}
+	return a.User.ID
+}
+
+// readPerms is the ACL identity the store checks reads against: nil for
+// the master key (no check), else the public entry plus the user.
+func (a Auth) readPerms() []string {
+	if a.Master {
+		return nil
+	}
+	if a.User == nil {
+		return []string{PublicRead}
+	}
+	return []string{PublicRead, a.User.ID}
+}
+
+type authKey struct{}
+
+// WithAuth returns a context whose calls on the App act as a. Without it,
+// calls act with the master key.
+func WithAuth(ctx context.Context, a Auth) context.Context {
+	return context.WithValue(ctx, authKey{}, a)
+}
+
+// AuthFrom returns the identity ctx carries: the master key when none.
+func AuthFrom(ctx context.Context) Auth {
+	if a, ok := ctx.Value(authKey{}).(Auth); ok {
+		return a
+	}
+	return masterAuth
+}
+
+// Credentials are what a request presents to identify its application and
+// caller. Empty fields were not presented.
+type Credentials struct {
+	AppID          string
+	MasterKey      string
+	RESTKey        string
+	JavaScriptKey  string
+	ClientKey      string
+	DotNetKey      string
+	SessionToken   string
+	InstallationID string
+	ClientVersion  string
+}
+
+// ErrUnauthorized refuses a request whose application id or keys don't
+// match. It carries no Parse code: the REST API answers it with HTTP 403
+// and {"error": "unauthorized"}.
+var ErrUnauthorized = &Error{Message: "unauthorized"}
+
+// Authenticate checks a request's keys and resolves its session token into
+// the Auth its calls act as. Keys are compared in constant time. A wrong
+// master key is ignored (the client keys decide), as the reference does.
+func (a *App) Authenticate(ctx context.Context, c Credentials) (Auth, error) {
+	if !keyEqual(c.AppID, a.cfg.AppID) {
+		return Auth{}, ErrUnauthorized
+	}
+	auth := Auth{InstallationID: c.InstallationID, ClientVersion: c.ClientVersion}
+	switch {
+	case keyEqual(c.MasterKey, a.cfg.MasterKey):
+		auth.Master = true
+	case a.cfg.ReadOnlyMasterKey != "" && keyEqual(c.MasterKey, a.cfg.ReadOnlyMasterKey):
+		auth.Master, auth.ReadOnly = true, true
+	case a.needsClientKey():
+		if !(keyEqual(c.RESTKey, a.cfg.RESTKey) || keyEqual(c.JavaScriptKey, a.cfg.JavaScriptKey) ||
+			keyEqual(c.ClientKey, a.cfg.ClientKey) || keyEqual(c.DotNetKey, a.cfg.DotNetKey)) {
+			return Auth{}, ErrUnauthorized
+		}
+	}
+	if c.SessionToken != "" {
+		user, err := a.userForSession(ctx, c.SessionToken)
+		if err != nil {
+			return Auth{}, err
+		}
+		auth.User, auth.SessionToken = user, c.SessionToken
+	}
+	return auth, nil
+}
+
+func (a *App) needsClientKey() bool {
+	return a.cfg.RESTKey != "" || a.cfg.JavaScriptKey != "" || a.cfg.ClientKey != "" || a.cfg.DotNetKey != ""
+}
+
+// keyEqual compares a presented key with a configured one in constant time.
+// An empty configured key matches nothing.
+func keyEqual(presented, configured string) bool {
+	if configured == "" || presented == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
+}
+
+// userForSession finds the user of a live session token in one query for
+// the session and one for its user.
+func (a *App) userForSession(ctx context.Context, token string) (*Object, error) {
+	invalid := NewError(InvalidSessionToken, "Invalid session token")
+	store := a.storeFor(ctx)
+	sessions, err := store.Find(ctx, ClassSession, storage.Query{
+		Where: storage.Cmp{Field: "sessionToken", Op: storage.Eq, Value: token},
+		Limit: 1,
+	})
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	if len(sessions) == 0 {
+		return nil, invalid
+	}
+	session, err := a.decodeStored(ClassSession, sessions[0])
+	if err != nil {
+		return nil, err
+	}
+	if exp, ok := session.Fields["expiresAt"].(time.Time); ok && !exp.After(time.Now()) {
+		return nil, invalid
+	}
+	ptr, ok := session.Fields["user"].(Pointer)
+	if !ok {
+		return nil, invalid
+	}
+	u, err := store.Get(ctx, ClassUser, ptr.ObjectID, nil)
+	if err != nil {
+		return nil, invalid
+	}
+	return a.decodeStored(ClassUser, u)
+}

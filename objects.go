@@ -1,0 +1,806 @@
+package parse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/parsego/parse/storage"
+)
+
+// Objects creates, reads, updates and deletes objects. Its methods act as
+// the identity the context carries (WithAuth), the master key by default.
+type Objects struct{ app *App }
+
+// Create saves a new object with the given fields, which may hold the
+// values listed in values.go, including operators (an Increment stores its
+// amount, Add and AddUnique their objects, AddRelation links the related
+// objects). It returns the object as stored.
+func (s *Objects) Create(ctx context.Context, class string, fields map[string]any) (*Object, error) {
+	objs, errs := s.CreateMany(ctx, class, []map[string]any{fields})
+	return objs[0], errs[0]
+}
+
+// CreateMany saves several new objects of one class, in one round trip when
+// they all succeed; each gets its own error otherwise. It returns the
+// objects (nil where their error is not) and the errors, index by index.
+func (s *Objects) CreateMany(ctx context.Context, class string, list []map[string]any) ([]*Object, []error) {
+	a := s.app
+	objs, errs := make([]*Object, len(list)), make([]error, len(list))
+	fail := func(err error) ([]*Object, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return objs, errs
+	}
+	if err := a.checkClassName(class); err != nil {
+		return fail(err)
+	}
+	auth := AuthFrom(ctx)
+	if err := a.checkWritable(auth, class, "create"); err != nil {
+		return fail(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	writes := make([]*write, len(list))
+	for i, fields := range list {
+		w, err := a.prepareCreate(ctx, class, fields, now)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		writes[i] = w
+	}
+	var batch []storage.Object
+	var idx []int
+	for i, w := range writes {
+		if w != nil {
+			batch = append(batch, w.stored)
+			idx = append(idx, i)
+		}
+	}
+	if len(batch) == 0 {
+		return objs, errs
+	}
+	store := a.storeFor(ctx)
+	insertAll := func(st storage.Store, ws []*write, objs []storage.Object) error {
+		if err := st.Insert(ctx, class, objs...); err != nil {
+			return err
+		}
+		for _, w := range ws {
+			if err := w.linkRelations(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var ws []*write
+	for _, i := range idx {
+		ws = append(ws, writes[i])
+	}
+	err := store.Tx(ctx, func(tx storage.Store) error { return insertAll(tx, ws, batch) })
+	if err != nil && len(batch) > 1 {
+		// One object failed the shared insert: save each on its own so the
+		// others still land and the culprit gets its own error.
+		for _, i := range idx {
+			w := writes[i]
+			if err := store.Tx(ctx, func(tx storage.Store) error {
+				return insertAll(tx, []*write{w}, []storage.Object{w.stored})
+			}); err != nil {
+				errs[i] = a.writeError(class, err)
+			} else {
+				objs[i] = w.result()
+			}
+		}
+		return objs, errs
+	}
+	for _, i := range idx {
+		if err != nil {
+			errs[i] = a.writeError(class, err)
+		} else {
+			objs[i] = writes[i].result()
+		}
+	}
+	return objs, errs
+}
+
+// write is one object write, validated and encoded for the store.
+type write struct {
+	class     string
+	cl        *storage.Class
+	id        string
+	stored    storage.Object
+	fields    map[string]any // the object's fields after the write, for the result
+	acl       ACL
+	relations []relationOp
+}
+
+type relationOp struct {
+	field  string
+	add    bool
+	target []string
+}
+
+func (w *write) linkRelations(ctx context.Context, st storage.Store) error {
+	for _, r := range w.relations {
+		rel := storage.Relation{OwningClass: w.class, Field: r.field, OwningID: w.id}
+		var err error
+		if r.add {
+			err = st.AddRelation(ctx, rel, r.target...)
+		} else {
+			err = st.RemoveRelation(ctx, rel, r.target...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *write) result() *Object {
+	o := &Object{
+		ClassName: w.class, ID: w.id, CreatedAt: w.stored.CreatedAt, UpdatedAt: w.stored.UpdatedAt,
+		ACL: w.acl, Fields: w.fields,
+	}
+	addRelationFields(o, w.cl)
+	return o
+}
+
+// prepareCreate validates a new object's fields against the schema (adding
+// the fields it lacks) and encodes them.
+func (a *App) prepareCreate(ctx context.Context, class string, in map[string]any, now time.Time) (*write, error) {
+	w := &write{class: class, fields: make(map[string]any, len(in))}
+	types := make(map[string]Field, len(in))
+	for k, v := range in {
+		v, err := normalize(v)
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case "objectId":
+			id, ok := v.(string)
+			if !a.cfg.AllowCustomObjectID || !ok || id == "" {
+				return nil, NewError(InvalidKeyName, "objectId is an invalid field name.")
+			}
+			w.id = id
+			continue
+		case "createdAt", "updatedAt":
+			// Clients can't set the timestamps; a value of the wrong type is
+			// still reported, as the reference does.
+			if err := a.checkFieldType(class, k, Field{Type: "Date"}, v); err != nil {
+				return nil, err
+			}
+			continue
+		case "ACL":
+			acl, err := toACL(v)
+			if err != nil {
+				return nil, err
+			}
+			w.acl = acl
+			continue
+		}
+		if !fieldNamePattern.MatchString(k) {
+			return nil, NewError(InvalidKeyName, "Invalid field name: %s.", k)
+		}
+		if err := checkNestedKeys(v); err != nil {
+			return nil, err
+		}
+		if op, ok := v.(*Op); ok {
+			switch op.Kind {
+			case OpIncrement:
+				v = op.Amount
+			case OpAdd, OpAddUnique:
+				v = uniqueIf(op.Kind == OpAddUnique, op.Objects)
+			case OpRemove:
+				v = []any{}
+			case OpDelete:
+				continue
+			case OpAddRelation, OpRemoveRelation, "Batch":
+				r, f, err := relationOps(k, op)
+				if err != nil {
+					return nil, err
+				}
+				types[k] = f
+				for _, ro := range r {
+					if ro.add {
+						w.relations = append(w.relations, ro)
+					}
+				}
+				continue
+			}
+		}
+		if v == nil {
+			continue
+		}
+		t, target := typeOf(v)
+		types[k] = Field{Type: t, TargetClass: target}
+		w.fields[k] = v
+	}
+	cl, err := a.ensureFields(ctx, class, types)
+	if err != nil {
+		return nil, err
+	}
+	w.cl = cl
+	if err := applyDefaults(cl, w.fields); err != nil {
+		return nil, err
+	}
+	if w.id == "" {
+		w.id = newObjectID()
+	}
+	read, wr := w.acl.perms()
+	doc := appendStoredFields(nil, w.fields)
+	if len(doc) > a.cfg.Limits.MaxObjectBytes {
+		return nil, NewError(ObjectTooLarge, "object is too large")
+	}
+	w.stored = storage.Object{ID: w.id, CreatedAt: now, UpdatedAt: now, ReadPerm: read, WritePerm: wr, Data: doc}
+	a.fillFileURLs(w.fields)
+	return w, nil
+}
+
+// applyDefaults sets schema default values of fields the object lacks and
+// reports missing required fields.
+func applyDefaults(cl *storage.Class, fields map[string]any) error {
+	if cl == nil {
+		return nil
+	}
+	for name, f := range cl.Fields {
+		if _, ok := fields[name]; ok {
+			continue
+		}
+		if len(f.DefaultValue) > 0 {
+			var raw any
+			if err := json.Unmarshal(f.DefaultValue, &raw); err == nil {
+				if v, err := DecodeValue(raw, false); err == nil && v != nil {
+					fields[name] = v
+					continue
+				}
+			}
+		}
+		if f.Required {
+			return NewError(ValidationError, "%s is required", name)
+		}
+	}
+	return nil
+}
+
+// Get returns one object by ID; 101 when it doesn't exist or the caller may
+// not read it.
+func (s *Objects) Get(ctx context.Context, class, id string) (*Object, error) {
+	return s.app.Query(class).Get(ctx, id)
+}
+
+// Update applies fields (values or operators) to an object and returns it
+// as stored afterwards. Fields not given keep their values; a nil value or
+// the Delete operator removes a field. Keys may be dot paths into Object
+// fields ("stats.wins").
+func (s *Objects) Update(ctx context.Context, class, id string, fields map[string]any) (*Object, error) {
+	a := s.app
+	if err := a.checkClassName(class); err != nil {
+		return nil, err
+	}
+	auth := AuthFrom(ctx)
+	if err := a.checkWritable(auth, class, "update"); err != nil {
+		return nil, err
+	}
+	u := storage.Update{UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), WritePerm: auth.writePerms()}
+	types := make(map[string]Field, len(fields))
+	var relations []relationOp
+	for k, v := range fields {
+		v, err := normalize(v)
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case "objectId":
+			if v != id {
+				return nil, NewError(InvalidKeyName, "objectId is an invalid field name.")
+			}
+			continue
+		case "createdAt", "updatedAt":
+			if err := a.checkFieldType(class, k, Field{Type: "Date"}, v); err != nil {
+				return nil, err
+			}
+			continue
+		case "ACL":
+			acl, err := toACL(v)
+			if err != nil {
+				return nil, err
+			}
+			u.SetACL = true
+			u.NewReadPerm, u.NewWritePerm = acl.perms()
+			continue
+		}
+		top, _, nested := strings.Cut(k, ".")
+		if !fieldNamePattern.MatchString(top) {
+			return nil, NewError(InvalidKeyName, "Invalid field name: %s.", k)
+		}
+		if err := checkNestedKeys(v); err != nil {
+			return nil, err
+		}
+		if nested {
+			// A dot path writes inside an Object field.
+			types[top] = Field{Type: "Object"}
+			op, err := fieldOp(k, v)
+			if err != nil {
+				return nil, err
+			}
+			u.Ops = append(u.Ops, op)
+			continue
+		}
+		if op, ok := v.(*Op); ok {
+			switch op.Kind {
+			case OpAddRelation, OpRemoveRelation, "Batch":
+				r, f, err := relationOps(k, op)
+				if err != nil {
+					return nil, err
+				}
+				types[k] = f
+				relations = append(relations, r...)
+				continue
+			case OpIncrement:
+				types[k] = Field{Type: "Number"}
+			case OpAdd, OpAddUnique, OpRemove:
+				types[k] = Field{Type: "Array"}
+			}
+		} else if v != nil {
+			t, target := typeOf(v)
+			types[k] = Field{Type: t, TargetClass: target}
+		}
+		op, err := fieldOp(k, v)
+		if err != nil {
+			return nil, err
+		}
+		u.Ops = append(u.Ops, op)
+	}
+	cl, err := a.ensureFields(ctx, class, types)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRequiredKept(cl, u.Ops); err != nil {
+		return nil, err
+	}
+	var stored storage.Object
+	err = a.storeFor(ctx).Tx(ctx, func(tx storage.Store) error {
+		var err error
+		if stored, err = tx.Update(ctx, class, id, u); err != nil {
+			return err
+		}
+		w := &write{class: class, id: id, relations: relations}
+		return w.linkRelations(ctx, tx)
+	})
+	if err != nil {
+		return nil, a.writeError(class, err)
+	}
+	return a.decodeStoredWith(cl, class, stored)
+}
+
+// fieldOp turns one update value into a store operator.
+func fieldOp(field string, v any) (storage.Op, error) {
+	op, isOp := v.(*Op)
+	if !isOp {
+		if v == nil {
+			return storage.Op{Field: field, Kind: storage.OpDelete}, nil
+		}
+		return storage.Op{Field: field, Kind: storage.OpSet, Value: appendStored(nil, v)}, nil
+	}
+	switch op.Kind {
+	case OpIncrement:
+		return storage.Op{Field: field, Kind: storage.OpIncrement, Value: appendFloat(nil, op.Amount)}, nil
+	case OpAdd:
+		return storage.Op{Field: field, Kind: storage.OpAdd, Value: appendStored(nil, op.Objects)}, nil
+	case OpAddUnique:
+		return storage.Op{Field: field, Kind: storage.OpAddUnique, Value: appendStored(nil, op.Objects)}, nil
+	case OpRemove:
+		return storage.Op{Field: field, Kind: storage.OpRemove, Value: appendStored(nil, op.Objects)}, nil
+	case OpDelete:
+		return storage.Op{Field: field, Kind: storage.OpDelete}, nil
+	}
+	return storage.Op{}, NewError(InvalidJSON, "the %s operator does not apply to %s", op.Kind, field)
+}
+
+// relationOps validates a relation operator (or a Batch of them) and
+// returns the links to make and the field type it implies.
+func relationOps(field string, op *Op) ([]relationOp, Field, error) {
+	ops := []*Op{op}
+	if op.Kind == "Batch" {
+		ops = []*Op{op.Objects[0].(*Op), op.Objects[1].(*Op)}
+	}
+	var target string
+	var out []relationOp
+	for _, o := range ops {
+		ro := relationOp{field: field, add: o.Kind == OpAddRelation}
+		for _, e := range o.Objects {
+			var p Pointer
+			switch e := e.(type) {
+			case Pointer:
+				p = e
+			case *Object:
+				p = e.Pointer()
+			default:
+				return nil, Field{}, NewError(InvalidJSON, "%s objects must be Pointers", o.Kind)
+			}
+			if target == "" {
+				target = p.ClassName
+			} else if p.ClassName != target {
+				return nil, Field{}, NewError(IncorrectType, "Tried to create a relation with pointers of different classes: %s and %s", target, p.ClassName)
+			}
+			ro.target = append(ro.target, p.ObjectID)
+		}
+		if len(ro.target) > 0 {
+			out = append(out, ro)
+		}
+	}
+	return out, Field{Type: "Relation", TargetClass: target}, nil
+}
+
+// checkRequiredKept refuses an update that removes a required field.
+func checkRequiredKept(cl *storage.Class, ops []storage.Op) error {
+	if cl == nil {
+		return nil
+	}
+	for _, op := range ops {
+		if f, ok := cl.Fields[op.Field]; ok && f.Required && op.Kind == storage.OpDelete {
+			return NewError(ValidationError, "%s is required", op.Field)
+		}
+	}
+	return nil
+}
+
+// Delete removes an object; 101 when it doesn't exist or the caller may not
+// write it.
+func (s *Objects) Delete(ctx context.Context, class, id string) error {
+	a := s.app
+	if err := a.checkClassName(class); err != nil {
+		return err
+	}
+	auth := AuthFrom(ctx)
+	if err := a.checkWritable(auth, class, "delete"); err != nil {
+		return err
+	}
+	if err := a.storeFor(ctx).Delete(ctx, class, id, auth.writePerms(), nil); err != nil {
+		return a.writeError(class, err)
+	}
+	return nil
+}
+
+// checkWritable refuses writes the caller's key can never make.
+func (a *App) checkWritable(auth Auth, class, action string) error {
+	if auth.ReadOnly {
+		return NewError(OperationForbidden, "read-only masterKey isn't allowed to perform the %s operation.", action)
+	}
+	switch class {
+	case ClassUser, ClassSession, ClassInstallation, ClassRole:
+		// These classes have rules of their own (password hashing, session
+		// tokens, installation de-duplication); until their services
+		// enforce them, generic object writes to them are refused rather
+		// than stored unchecked.
+		return NewError(OperationForbidden, "%s objects are written through their own endpoints", class)
+	}
+	return nil
+}
+
+// writePerms is the ACL identity writes are checked against.
+func (a Auth) writePerms() []string { return a.readPerms() }
+
+// ensureFields checks the types of written fields against the class's
+// schema and adds the fields it lacks, creating the class when needed. It
+// returns the class as stored.
+func (a *App) ensureFields(ctx context.Context, class string, types map[string]Field) (*storage.Class, error) {
+	cl, err := a.schema.get(ctx, class)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	var missing map[string]Field
+	for name, t := range types {
+		if f := fieldOf(cl, name); f != nil {
+			if err := typeMatch(class, name, *f, t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if missing == nil {
+			missing = map[string]Field{}
+		}
+		missing[name] = t
+	}
+	if cl != nil && missing == nil {
+		return cl, nil
+	}
+	if err := geoPointLimit(cl, missing); err != nil {
+		return nil, err
+	}
+	cl, err = a.addFields(ctx, class, missing)
+	if err != nil {
+		return nil, err
+	}
+	// Another writer may have added the same field with another type first.
+	for name, t := range missing {
+		if f := fieldOf(cl, name); f != nil {
+			if err := typeMatch(class, name, *f, t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cl, nil
+}
+
+// geoPointLimit enforces Parse's one GeoPoint field per class.
+func geoPointLimit(cl *storage.Class, adding map[string]Field) error {
+	var existing, added string
+	if cl != nil {
+		for name, f := range cl.Fields {
+			if f.Type == "GeoPoint" {
+				existing = name
+			}
+		}
+	}
+	for name, f := range adding {
+		if f.Type != "GeoPoint" {
+			continue
+		}
+		if existing != "" || added != "" {
+			other := existing
+			if other == "" {
+				other = added
+			}
+			return NewError(IncorrectType, "currently, only one GeoPoint field may exist in an object. Adding %s when %s already exists.", name, other)
+		}
+		added = name
+	}
+	return nil
+}
+
+func typeMatch(class, name string, want, got Field) error {
+	if want.Type == got.Type && (want.TargetClass == got.TargetClass || got.TargetClass == "" && got.Type != "Pointer" && got.Type != "Relation") {
+		return nil
+	}
+	return NewError(IncorrectType, "schema mismatch for %s.%s; expected %s but got %s",
+		class, name, typeString(want.Type, want.TargetClass), typeString(got.Type, got.TargetClass))
+}
+
+// checkFieldType reports a value whose type differs from a known field's.
+func (a *App) checkFieldType(class, name string, want Field, v any) error {
+	if v == nil {
+		return nil
+	}
+	if _, isOp := v.(*Op); isOp {
+		return NewError(IncorrectType, "schema mismatch for %s.%s; expected %s but got an operator", class, name, want.Type)
+	}
+	t, target := typeOf(v)
+	return typeMatch(class, name, want, Field{Type: t, TargetClass: target})
+}
+
+// normalize converts Go values to the types fields hold: ints to float64,
+// a nested map's and slice's elements recursively; a Go value with no Parse
+// type is an error.
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), nil
+	case int8:
+		return float64(x), nil
+	case int16:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case uint:
+		return float64(x), nil
+	case uint8:
+		return float64(x), nil
+	case uint16:
+		return float64(x), nil
+	case uint32:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case float32:
+		return float64(x), nil
+	case []string:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case *Object:
+		if x == nil {
+			return nil, nil
+		}
+		// An object in a field is stored as a pointer to it.
+		return x.Pointer(), nil
+	case time.Time:
+		return x.UTC().Truncate(time.Millisecond), nil
+	case *Op:
+		if x == nil {
+			return nil, nil
+		}
+		objs, err := normalize(x.Objects)
+		if err != nil {
+			return nil, err
+		}
+		if x.Objects == nil {
+			objs = []any(nil)
+		}
+		return &Op{Kind: x.Kind, Amount: x.Amount, Objects: objs.([]any)}, nil
+	}
+	if t, _ := typeOf(v); strings.HasPrefix(t, "unsupported") {
+		return nil, NewError(IncorrectType, "%s", t)
+	}
+	return v, nil
+}
+
+// checkNestedKeys rejects keys with '$' or '.' inside nested objects: the
+// store could not tell them from operators and paths.
+func checkNestedKeys(v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsAny(k, "$.") {
+				return NewError(InvalidNestedKey, "Nested keys should not contain the '$' or '.' characters")
+			}
+			if err := checkNestedKeys(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkNestedKeys(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func toACL(v any) (ACL, error) {
+	switch x := v.(type) {
+	case ACL:
+		return x, nil
+	case map[string]any:
+		return DecodeACL(x)
+	}
+	return nil, NewError(InvalidACL, "ACL must be an object")
+}
+
+// uniqueIf drops repeated values (compared by their encoding) when unique.
+func uniqueIf(unique bool, objs []any) []any {
+	if !unique {
+		return objs
+	}
+	seen := map[string]bool{}
+	out := make([]any, 0, len(objs))
+	for _, o := range objs {
+		key := string(appendStored(nil, o))
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// appendStoredFields encodes an object's fields as the store's document.
+func appendStoredFields(b []byte, fields map[string]any) []byte {
+	return appendMap(b, fields, true)
+}
+
+// decodeStored turns a stored object into an Object, with file URLs and
+// relation placeholders filled in and internal fields left out.
+func (a *App) decodeStored(class string, so storage.Object) (*Object, error) {
+	cl, err := a.schema.get(context.Background(), class)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	return a.decodeStoredWith(cl, class, so)
+}
+
+func (a *App) decodeStoredWith(cl *storage.Class, class string, so storage.Object) (*Object, error) {
+	o := &Object{
+		ClassName: class, ID: so.ID, CreatedAt: so.CreatedAt.UTC(), UpdatedAt: so.UpdatedAt.UTC(),
+		ACL: aclFromPerms(so.ReadPerm, so.WritePerm),
+	}
+	var raw map[string]any
+	if len(so.Data) > 0 {
+		if err := json.Unmarshal(so.Data, &raw); err != nil {
+			return nil, &Error{Code: InternalServerError, Message: "corrupt stored object", Err: err}
+		}
+	}
+	o.Fields = make(map[string]any, len(raw))
+	for k, v := range raw {
+		if strings.HasPrefix(k, "_") {
+			continue
+		}
+		d, err := DecodeValue(v, false)
+		if err != nil {
+			return nil, &Error{Code: InternalServerError, Message: "corrupt stored object", Err: err}
+		}
+		o.Fields[k] = d
+	}
+	a.fillFileURLs(o.Fields)
+	addRelationFields(o, cl)
+	return o, nil
+}
+
+// addRelationFields shows every relation field of the class as its
+// Relation descriptor, as the reference does on every read.
+func addRelationFields(o *Object, cl *storage.Class) {
+	if cl == nil {
+		return
+	}
+	for name, f := range cl.Fields {
+		if f.Type == "Relation" {
+			o.Fields[name] = Relation{ClassName: f.TargetClass}
+		}
+	}
+}
+
+// fillFileURLs sets the URL of every File among the fields.
+func (a *App) fillFileURLs(fields map[string]any) {
+	for k, v := range fields {
+		if f, ok := v.(File); ok {
+			f.URL = a.FileURL(f.Name)
+			fields[k] = f
+		}
+	}
+}
+
+// FileURL is the public URL of a stored file.
+func (a *App) FileURL(name string) string {
+	return a.cfg.PublicServerURL + "/files/" + a.cfg.AppID + "/" + name
+}
+
+// writeError translates a store error of a write into a Parse error.
+func (a *App) writeError(class string, err error) error {
+	var dup *storage.DuplicateError
+	if errors.As(err, &dup) {
+		return NewError(DuplicateValue, "A duplicate value for a field with unique values was provided")
+	}
+	return a.storeError(err)
+}
+
+// storeError translates a store error into a Parse error; unexpected ones
+// become 1 (internal error) with the cause kept for the log.
+func (a *App) storeError(err error) error {
+	var pe *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, storage.ErrNotFound):
+		return NewError(ObjectNotFound, "Object not found.")
+	case errors.Is(err, storage.ErrTypeMismatch):
+		return &Error{Code: IncorrectType, Message: "the operator does not apply to the stored value", Err: err}
+	case errors.Is(err, storage.ErrInvalidQuery):
+		return &Error{Code: InvalidQuery, Message: "invalid query", Err: err}
+	case errors.Is(err, storage.ErrUnsupported):
+		return &Error{Code: InvalidQuery, Message: "unsupported query", Err: err}
+	case errors.Is(err, storage.ErrDuplicateValue):
+		return NewError(DuplicateValue, "A duplicate value for a field with unique values was provided")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: Timeout, Message: "request canceled", Err: err}
+	}
+	return &Error{Code: InternalServerError, Message: "An internal server error occurred", Err: err}
+}

@@ -1,0 +1,602 @@
+package parse
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/parsego/parse/storage"
+)
+
+// Query finds objects of one class. Build it with App.Query and its
+// chainable methods, or from the REST wire form with App.DecodeQuery; both
+// end in the same model. The first error met while building is returned by
+// Find, Count and Get.
+//
+//	scores, err := app.Query("GameScore").EqualTo("playerName", "Sean").Order("-score").Limit(20).Find(ctx)
+type Query struct {
+	app   *App
+	class string
+	where storage.And
+	raw   []map[string]any // REST where documents, decoded at run time with the schema
+	order []storage.Sort
+	limit int // -1: the default limit
+	skip  int
+	count bool
+
+	keys        []string // nil: every field
+	excludeKeys []string
+	include     []string
+	err         error
+}
+
+// Query starts a query on class.
+func (a *App) Query(class string) *Query { return &Query{app: a, class: class, limit: -1} }
+
+// Class returns the queried class.
+func (q *Query) Class() string { return q.class }
+
+func (q *Query) fail(err error) *Query {
+	if q.err == nil {
+		q.err = err
+	}
+	return q
+}
+
+// Where adds constraints in the REST API's where syntax
+// ({"score": {"$gte": 1000}, "cheatMode": false}).
+func (q *Query) Where(where map[string]any) *Query {
+	q.raw = append(q.raw, where)
+	return q
+}
+
+// EqualTo requires field to equal value (or, for an array field, to contain it).
+func (q *Query) EqualTo(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$eq": value}})
+}
+
+// NotEqualTo requires field to differ from value.
+func (q *Query) NotEqualTo(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$ne": value}})
+}
+
+// LessThan requires field < value.
+func (q *Query) LessThan(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$lt": value}})
+}
+
+// LessThanOrEqualTo requires field <= value.
+func (q *Query) LessThanOrEqualTo(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$lte": value}})
+}
+
+// GreaterThan requires field > value.
+func (q *Query) GreaterThan(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$gt": value}})
+}
+
+// GreaterThanOrEqualTo requires field >= value.
+func (q *Query) GreaterThanOrEqualTo(field string, value any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$gte": value}})
+}
+
+// ContainedIn requires field to equal one of values.
+func (q *Query) ContainedIn(field string, values ...any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$in": values}})
+}
+
+// NotContainedIn requires field to equal none of values.
+func (q *Query) NotContainedIn(field string, values ...any) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$nin": values}})
+}
+
+// Exists requires field to be set.
+func (q *Query) Exists(field string) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$exists": true}})
+}
+
+// DoesNotExist requires field to be unset.
+func (q *Query) DoesNotExist(field string) *Query {
+	return q.Where(map[string]any{field: map[string]any{"$exists": false}})
+}
+
+// Order sets the sort order: field names, "-" for descending, several in
+// one comma-separated string or as several arguments.
+func (q *Query) Order(fields ...string) *Query {
+	q.order = nil
+	for _, f := range fields {
+		for _, name := range strings.Split(f, ",") {
+			name = strings.TrimSpace(name)
+			desc := strings.HasPrefix(name, "-")
+			name = strings.TrimPrefix(name, "-")
+			if name == "" || name == "$score" {
+				continue
+			}
+			if !validKeyPath(name) {
+				return q.fail(NewError(InvalidKeyName, "Invalid field name: %s.", name))
+			}
+			q.order = append(q.order, storage.Sort{Field: name, Desc: desc})
+		}
+	}
+	return q
+}
+
+// Limit caps the number of results (default 100; 0 returns none, for a
+// count alone).
+func (q *Query) Limit(n int) *Query {
+	if n < 0 {
+		return q.fail(NewError(InvalidQuery, "Invalid limit: %d", n))
+	}
+	q.limit = n
+	return q
+}
+
+// Skip skips the first n results.
+func (q *Query) Skip(n int) *Query {
+	if n < 0 {
+		return q.fail(NewError(InvalidQuery, "Invalid skip: %d", n))
+	}
+	q.skip = n
+	return q
+}
+
+// Keys restricts results to these fields (objectId, createdAt, updatedAt
+// and ACL always come). A dot path "author.name" includes author with only
+// its name.
+func (q *Query) Keys(fields ...string) *Query {
+	q.keys = append(q.keys, splitList(fields)...)
+	if q.keys == nil {
+		q.keys = []string{}
+	}
+	return q
+}
+
+// ExcludeKeys leaves these fields out of results.
+func (q *Query) ExcludeKeys(fields ...string) *Query {
+	q.excludeKeys = append(q.excludeKeys, splitList(fields)...)
+	return q
+}
+
+// Include replaces the pointers at these paths ("author", "post.author")
+// with the objects they point to.
+func (q *Query) Include(paths ...string) *Query {
+	q.include = append(q.include, splitList(paths)...)
+	return q
+}
+
+// WithCount makes the REST find also report the total count.
+func (q *Query) WithCount(count bool) *Query {
+	q.count = count
+	return q
+}
+
+// CountRequested reports whether the query asked for a count.
+func (q *Query) CountRequested() bool { return q.count }
+
+func splitList(list []string) []string {
+	var out []string
+	for _, s := range list {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// build turns the query into the store's form, decoding REST where
+// documents against the class's schema.
+func (q *Query) build(ctx context.Context) (storage.Query, error) {
+	if q.err != nil {
+		return storage.Query{}, q.err
+	}
+	where := slices.Clone(q.where)
+	for _, raw := range q.raw {
+		c, err := decodeWhere(raw)
+		if err != nil {
+			return storage.Query{}, err
+		}
+		where = append(where, c)
+	}
+	sq := storage.Query{ReadPerm: AuthFrom(ctx).readPerms(), Order: q.order, Skip: q.skip}
+	switch len(where) {
+	case 0:
+	case 1:
+		sq.Where = where[0]
+	default:
+		sq.Where = where
+	}
+	sq.Limit = q.limit
+	if q.limit < 0 {
+		sq.Limit = q.app.cfg.Limits.DefaultQueryLimit
+	}
+	if max := q.app.cfg.Limits.MaxQueryLimit; max > 0 && sq.Limit > max {
+		sq.Limit = max
+	}
+	return sq, nil
+}
+
+// Find runs the query.
+func (q *Query) Find(ctx context.Context) ([]*Object, error) {
+	sq, err := q.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sq.Limit == 0 && q.limit == 0 {
+		return []*Object{}, nil
+	}
+	a := q.app
+	cl, err := a.schema.get(ctx, q.class)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	rows, err := a.storeFor(ctx).Find(ctx, q.class, sq)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	out := make([]*Object, len(rows))
+	for i, r := range rows {
+		if out[i], err = a.decodeStoredWith(cl, q.class, r); err != nil {
+			return nil, err
+		}
+	}
+	return out, q.finish(ctx, out)
+}
+
+// Count returns how many objects match, ignoring limit and skip.
+func (q *Query) Count(ctx context.Context) (int64, error) {
+	sq, err := q.build(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := q.app.storeFor(ctx).Count(ctx, q.class, sq)
+	return n, q.app.storeError(err)
+}
+
+// Get returns the object with the given ID if the query's caller may read
+// it; 101 otherwise. Keys and Include apply.
+func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	a := q.app
+	if !a.validClassName(q.class) {
+		return nil, NewError(ObjectNotFound, "Object not found.")
+	}
+	cl, err := a.schema.get(ctx, q.class)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	var row storage.Object
+	if len(q.raw) == 0 && len(q.where) == 0 {
+		row, err = a.storeFor(ctx).Get(ctx, q.class, id, AuthFrom(ctx).readPerms())
+	} else {
+		row, err = q.getWhere(ctx, id)
+	}
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	o, err := a.decodeStoredWith(cl, q.class, row)
+	if err != nil {
+		return nil, err
+	}
+	return o, q.finish(ctx, []*Object{o})
+}
+
+func (q *Query) getWhere(ctx context.Context, id string) (storage.Object, error) {
+	sq, err := q.build(ctx)
+	if err != nil {
+		return storage.Object{}, err
+	}
+	sq.Where = storage.And{storage.Cmp{Field: "objectId", Op: storage.Eq, Value: id}, sq.Where}
+	sq.Limit, sq.Skip, sq.Order = 1, 0, nil
+	rows, err := q.app.storeFor(ctx).Find(ctx, q.class, sq)
+	if err != nil {
+		return storage.Object{}, err
+	}
+	if len(rows) == 0 {
+		return storage.Object{}, storage.ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// finish applies include, keys and excludeKeys to results.
+func (q *Query) finish(ctx context.Context, objs []*Object) error {
+	include := slices.Clone(q.include)
+	// keys=a.b implies include=a, as the reference does.
+	for _, k := range q.keys {
+		if i := strings.LastIndex(k, "."); i > 0 {
+			include = append(include, k[:i])
+		}
+	}
+	if err := q.app.include(ctx, objs, include); err != nil {
+		return err
+	}
+	if q.keys != nil {
+		for _, o := range objs {
+			project(o, q.keys)
+		}
+	}
+	for _, o := range objs {
+		for _, k := range q.excludeKeys {
+			delete(o.Fields, k)
+		}
+	}
+	return nil
+}
+
+// project keeps only the listed keys of o (dot paths apply to included
+// objects).
+func project(o *Object, keys []string) {
+	keep := map[string][]string{}
+	for _, k := range keys {
+		top, rest, _ := strings.Cut(k, ".")
+		keep[top] = append(keep[top], rest)
+	}
+	for name, v := range o.Fields {
+		sub, ok := keep[name]
+		if !ok {
+			delete(o.Fields, name)
+			continue
+		}
+		var nested []string
+		for _, s := range sub {
+			if s == "" {
+				nested = nil
+				break
+			}
+			nested = append(nested, s)
+		}
+		if inc, ok := v.(*Object); ok && nested != nil {
+			project(inc, nested)
+		}
+	}
+}
+
+// include replaces pointers at the given paths by the objects they point
+// to, one store query per class and path level. Pointers the caller can't
+// read are removed.
+func (a *App) include(ctx context.Context, objs []*Object, paths []string) error {
+	if len(paths) == 0 || len(objs) == 0 {
+		return nil
+	}
+	if slices.Contains(paths, "*") {
+		var all []string
+		for _, o := range objs {
+			for k, v := range o.Fields {
+				if _, ok := v.(Pointer); ok && !slices.Contains(all, k) {
+					all = append(all, k)
+				}
+			}
+		}
+		paths = append(slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "*" }), all...)
+	}
+	// Group the paths by their first segment; deeper segments recurse on
+	// the included objects.
+	next := map[string][]string{}
+	var order []string
+	for _, p := range paths {
+		top, rest, _ := strings.Cut(p, ".")
+		if _, ok := next[top]; !ok {
+			order = append(order, top)
+			next[top] = nil
+		}
+		if rest != "" {
+			next[top] = append(next[top], rest)
+		}
+	}
+	for _, field := range order {
+		// Collect the pointers at this field, by class.
+		ids := map[string][]string{}
+		for _, o := range objs {
+			forEachPointer(o.Fields[field], func(p Pointer) {
+				if !slices.Contains(ids[p.ClassName], p.ObjectID) {
+					ids[p.ClassName] = append(ids[p.ClassName], p.ObjectID)
+				}
+			})
+		}
+		fetched := map[Pointer]*Object{}
+		var children []*Object
+		for _, class := range sortedKeys(ids) {
+			vals := make([]any, len(ids[class]))
+			for i, id := range ids[class] {
+				vals[i] = id
+			}
+			got, err := a.Query(class).Limit(len(vals)).inIDs(vals).Find(ctx)
+			if err != nil {
+				return err
+			}
+			for _, g := range got {
+				fetched[g.Pointer()] = g
+				children = append(children, g)
+			}
+		}
+		for _, o := range objs {
+			v, ok := o.Fields[field]
+			if !ok {
+				continue
+			}
+			if r, keep := replacePointers(v, fetched); keep {
+				o.Fields[field] = r
+			} else {
+				delete(o.Fields, field)
+			}
+		}
+		if err := a.include(ctx, children, next[field]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Query) inIDs(ids []any) *Query {
+	q.where = append(q.where, storage.In{Field: "objectId", Values: ids})
+	return q
+}
+
+func forEachPointer(v any, fn func(Pointer)) {
+	switch v := v.(type) {
+	case Pointer:
+		fn(v)
+	case []any:
+		for _, e := range v {
+			if p, ok := e.(Pointer); ok {
+				fn(p)
+			}
+		}
+	}
+}
+
+// replacePointers swaps pointers for fetched objects; a pointer to an
+// object that wasn't fetched (missing or unreadable) is dropped.
+func replacePointers(v any, fetched map[Pointer]*Object) (any, bool) {
+	switch v := v.(type) {
+	case Pointer:
+		o, ok := fetched[v]
+		return o, ok
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, e := range v {
+			if p, ok := e.(Pointer); ok {
+				if o, ok := fetched[p]; ok {
+					out = append(out, o)
+				}
+				continue
+			}
+			out = append(out, e)
+		}
+		return out, true
+	}
+	return v, true
+}
+
+// validKeyPath accepts a field name or a dot path of field names.
+func validKeyPath(path string) bool {
+	for _, seg := range strings.Split(path, ".") {
+		if !fieldNamePattern.MatchString(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodeQuery builds a query from the REST API's parameters: where (an
+// object or a JSON string), order, limit, skip, keys, excludeKeys, include,
+// count, as decoded from a query string (strings) or a JSON body.
+func (a *App) DecodeQuery(class string, params map[string]any) (*Query, error) {
+	q := a.Query(class)
+	for k, v := range params {
+		switch k {
+		case "where":
+			w, err := whereParam(v)
+			if err != nil {
+				return nil, err
+			}
+			if w != nil {
+				q.Where(w)
+			}
+		case "order":
+			if s, ok := v.(string); ok {
+				q.Order(s)
+			}
+		case "limit":
+			n, err := intParam(k, v)
+			if err != nil {
+				return nil, err
+			}
+			q.Limit(n)
+		case "skip":
+			n, err := intParam(k, v)
+			if err != nil {
+				return nil, err
+			}
+			q.Skip(n)
+		case "count":
+			q.WithCount(truthy(v))
+		case "keys":
+			q.Keys(listParam(v)...)
+		case "excludeKeys":
+			q.ExcludeKeys(listParam(v)...)
+		case "include":
+			q.Include(listParam(v)...)
+		case "includeAll":
+			if truthy(v) {
+				q.Include("*")
+			}
+		case "readPreference", "includeReadPreference", "subqueryReadPreference", "hint", "explain", "comment", "redirectClassNameForKey":
+			// Accepted and ignored: they tune MongoDB.
+		default:
+			return nil, NewError(InvalidQuery, "Invalid parameter for query: %s", k)
+		}
+	}
+	return q, q.err
+}
+
+func whereParam(v any) (map[string]any, error) {
+	switch w := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if strings.TrimSpace(w) == "" {
+			return nil, nil
+		}
+		var decoded any
+		if err := json.Unmarshal([]byte(w), &decoded); err != nil {
+			return nil, NewError(InvalidJSON, "where parameter is not valid JSON")
+		}
+		return whereParam(decoded)
+	case map[string]any:
+		return w, nil
+	case []any:
+		if len(w) == 0 {
+			return nil, nil
+		}
+		return nil, NewError(InvalidKeyName, "Invalid key name: 0")
+	}
+	return nil, NewError(InvalidQuery, "where must be an object")
+}
+
+func intParam(name string, v any) (int, error) {
+	switch n := v.(type) {
+	case float64:
+		if n == float64(int(n)) {
+			return int(n), nil
+		}
+	case string:
+		var f float64
+		if err := json.Unmarshal([]byte(n), &f); err == nil && f == float64(int(f)) {
+			return int(f), nil
+		}
+	}
+	return 0, NewError(InvalidQuery, "Invalid %s: %v", name, v)
+}
+
+func listParam(v any) []string {
+	switch l := v.(type) {
+	case string:
+		return []string{l}
+	case []any:
+		var out []string
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case string:
+		return x != "" && x != "0" && x != "false"
+	}
+	return v != nil
+}

@@ -1,0 +1,329 @@
+package parse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"regexp"
+	"sync"
+
+	"github.com/parsego/parse/storage"
+)
+
+// The system classes.
+const (
+	ClassUser         = "_User"
+	ClassRole         = "_Role"
+	ClassSession      = "_Session"
+	ClassInstallation = "_Installation"
+	ClassProduct      = "_Product"
+	ClassPushStatus   = "_PushStatus"
+	ClassJobStatus    = "_JobStatus"
+	ClassJobSchedule  = "_JobSchedule"
+	ClassHooks        = "_Hooks"
+	ClassGlobalConfig = "_GlobalConfig"
+	ClassAudience     = "_Audience"
+	ClassIdempotency  = "_Idempotency"
+)
+
+// Field is one field's schema: its type ("String", "Number", "Boolean",
+// "Date", "Object", "Array", "Pointer", "Relation", "File", "GeoPoint",
+// "Polygon", "Bytes", "ACL"), the target class of a Pointer or Relation, and
+// the optional required flag and default value.
+type Field = storage.Field
+
+// defaultFields are the columns every class has.
+var defaultFields = map[string]Field{
+	"objectId":  {Type: "String"},
+	"createdAt": {Type: "Date"},
+	"updatedAt": {Type: "Date"},
+	"ACL":       {Type: "ACL"},
+}
+
+// systemClass describes a class parsego knows from the start.
+type systemClass struct {
+	fields map[string]Field
+	unique []storage.Unique
+}
+
+// systemClasses returns the built-in classes with their own fields.
+// It is a function, not a package variable, so no state is shared between
+// Apps.
+func systemClasses() map[string]systemClass {
+	str, num, boolean, date, obj, arr := Field{Type: "String"}, Field{Type: "Number"}, Field{Type: "Boolean"}, Field{Type: "Date"}, Field{Type: "Object"}, Field{Type: "Array"}
+	return map[string]systemClass{
+		ClassUser: {fields: map[string]Field{
+			"username": str, "password": str, "email": str, "emailVerified": boolean, "authData": obj,
+		}, unique: []storage.Unique{{Field: "username", CaseInsensitive: true}, {Field: "email", CaseInsensitive: true}}},
+		ClassInstallation: {fields: map[string]Field{
+			"installationId": str, "deviceToken": str, "channels": arr, "deviceType": str, "pushType": str,
+			"GCMSenderId": str, "timeZone": str, "localeIdentifier": str, "badge": num, "appVersion": str,
+			"appName": str, "appIdentifier": str, "parseVersion": str,
+		}},
+		ClassRole: {fields: map[string]Field{
+			"name": str, "users": {Type: "Relation", TargetClass: ClassUser}, "roles": {Type: "Relation", TargetClass: ClassRole},
+		}, unique: []storage.Unique{{Field: "name"}}},
+		ClassSession: {fields: map[string]Field{
+			"user": {Type: "Pointer", TargetClass: ClassUser}, "installationId": str, "sessionToken": str,
+			"expiresAt": date, "createdWith": obj,
+		}, unique: []storage.Unique{{Field: "sessionToken"}}},
+		ClassProduct: {fields: map[string]Field{
+			"productIdentifier": str, "download": {Type: "File"}, "downloadName": str, "icon": {Type: "File"},
+			"order": num, "title": str, "subtitle": str,
+		}},
+		ClassPushStatus: {fields: map[string]Field{
+			"pushTime": str, "source": str, "query": str, "payload": str, "title": str, "expiry": num,
+			"expiration_interval": num, "status": str, "numSent": num, "numFailed": num, "pushHash": str,
+			"errorMessage": obj, "sentPerType": obj, "failedPerType": obj, "sentPerUTCOffset": obj,
+			"failedPerUTCOffset": obj, "count": num,
+		}},
+		ClassJobStatus: {fields: map[string]Field{
+			"jobName": str, "source": str, "status": str, "message": str, "params": obj, "finishedAt": date,
+		}},
+		ClassJobSchedule: {fields: map[string]Field{
+			"jobName": str, "description": str, "params": str, "startAfter": str, "daysOfWeek": arr,
+			"timeOfDay": str, "lastRun": num, "repeatMinutes": num,
+		}},
+		ClassHooks:        {fields: map[string]Field{"functionName": str, "className": str, "triggerName": str, "url": str}},
+		ClassGlobalConfig: {fields: map[string]Field{"params": obj, "masterKeyOnly": obj}},
+		ClassAudience:     {fields: map[string]Field{"name": str, "query": str, "lastUsed": date, "timesUsed": num}},
+		ClassIdempotency:  {fields: map[string]Field{"reqId": str, "expire": date}},
+	}
+}
+
+var (
+	classNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	fieldNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+)
+
+// validClassName reports whether name may name a class: a system class or
+// a letter followed by letters, digits and underscores.
+func (a *App) validClassName(name string) bool {
+	if _, ok := a.schema.system[name]; ok {
+		return true
+	}
+	return classNamePattern.MatchString(name)
+}
+
+// checkClassName rejects an invalid class name with the code the REST API
+// uses for writes to it (107: the reference's schema check swallows 103).
+func (a *App) checkClassName(name string) error {
+	if !a.validClassName(name) {
+		return NewError(InvalidJSON, "schema class name does not revalidate")
+	}
+	return nil
+}
+
+// invalidClassNameError is the schema API's answer to a bad class name.
+func invalidClassNameError(name string) error {
+	return NewError(InvalidClassName, "Invalid classname: %s, classnames can only have alphanumeric characters and _, and must start with an alpha character ", name)
+}
+
+// schemaCache holds every class's schema. Entries are replaced, never
+// mutated, so a *storage.Class taken from it can be read without a lock.
+// The cache is authoritative: this App's own schema changes update it, and
+// other instances' changes arrive through the store's SchemaWatcher, which
+// marks it stale; a stale cache reloads on its next use.
+type schemaCache struct {
+	store  storage.Store
+	system map[string]systemClass
+
+	mu      sync.RWMutex
+	classes map[string]*storage.Class
+	stale   bool
+}
+
+func newSchemaCache(store storage.Store) *schemaCache {
+	return &schemaCache{store: store, system: systemClasses(), stale: true}
+}
+
+func (c *schemaCache) load(ctx context.Context) error {
+	list, err := c.store.LoadSchema(ctx)
+	if err != nil {
+		return err
+	}
+	classes := make(map[string]*storage.Class, len(list))
+	for i := range list {
+		classes[list[i].Name] = &list[i]
+	}
+	c.mu.Lock()
+	c.classes, c.stale = classes, false
+	c.mu.Unlock()
+	return nil
+}
+
+// invalidate marks the cache stale: another writer changed class.
+func (c *schemaCache) invalidate(class string) {
+	c.mu.Lock()
+	c.stale = true
+	c.mu.Unlock()
+}
+
+// get returns a class's stored schema, or nil when the class doesn't exist.
+func (c *schemaCache) get(ctx context.Context, class string) (*storage.Class, error) {
+	c.mu.RLock()
+	cl, stale := c.classes[class], c.stale
+	c.mu.RUnlock()
+	if stale {
+		if err := c.load(ctx); err != nil {
+			return nil, err
+		}
+		c.mu.RLock()
+		cl = c.classes[class]
+		c.mu.RUnlock()
+	}
+	return cl, nil
+}
+
+// put records a class as the store returned it.
+func (c *schemaCache) put(cl storage.Class) {
+	c.mu.Lock()
+	c.classes[cl.Name] = &cl
+	c.mu.Unlock()
+}
+
+func (c *schemaCache) remove(class string) {
+	c.mu.Lock()
+	delete(c.classes, class)
+	c.mu.Unlock()
+}
+
+// all returns every class, sorted by name.
+func (c *schemaCache) all(ctx context.Context) ([]*storage.Class, error) {
+	if _, err := c.get(ctx, ""); err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*storage.Class, 0, len(c.classes))
+	for _, k := range sortedKeys(c.classes) {
+		out = append(out, c.classes[k])
+	}
+	return out, nil
+}
+
+// fieldOf returns a field's schema in a class, nil when it has none. The
+// default fields are known even when the class doesn't exist yet.
+func fieldOf(cl *storage.Class, name string) *Field {
+	if f, ok := defaultFields[name]; ok {
+		return &f
+	}
+	if cl == nil {
+		return nil
+	}
+	if f, ok := cl.Fields[name]; ok {
+		return &f
+	}
+	return nil
+}
+
+// typeString renders a field type as the reference's messages do:
+// "Pointer<_User>", "Relation<Tag>", "Number".
+func typeString(t, target string) string {
+	if target != "" {
+		return t + "<" + target + ">"
+	}
+	return t
+}
+
+// ensureClass returns a class's schema, creating the class with the
+// system class's fields when it is a system class that doesn't exist yet,
+// or an empty one for a client class (when the caller may create classes).
+func (a *App) ensureClass(ctx context.Context, class string) (*storage.Class, error) {
+	cl, err := a.schema.get(ctx, class)
+	if err != nil || cl != nil {
+		return cl, err
+	}
+	return a.addFields(ctx, class, nil)
+}
+
+// addFields adds fields to a class (creating it when missing) and caches
+// the result.
+func (a *App) addFields(ctx context.Context, class string, fields map[string]Field) (*storage.Class, error) {
+	auth := AuthFrom(ctx)
+	cl, err := a.schema.get(ctx, class)
+	if err != nil {
+		return nil, err
+	}
+	if cl == nil {
+		sys, isSystem := a.schema.system[class]
+		if !isSystem && !auth.Master && !a.cfg.AllowClientClassCreation {
+			return nil, NewError(OperationForbidden, "This user is not allowed to access non-existent class: %s", class)
+		}
+		all := maps.Clone(sys.fields)
+		if all == nil {
+			all = map[string]Field{}
+		}
+		maps.Copy(all, fields)
+		created, err := a.storeFor(ctx).CreateClass(ctx, storage.Class{Name: class, Fields: all, Unique: sys.unique})
+		if err == nil {
+			a.schema.put(created)
+			return &created, nil
+		}
+		if !errors.Is(err, storage.ErrClassExists) {
+			return nil, a.storeError(err)
+		}
+		// Another writer created it first: add to theirs.
+	}
+	stored, err := a.storeFor(ctx).AddFields(ctx, class, fields)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	a.schema.put(stored)
+	return &stored, nil
+}
+
+// Schemas reads and changes class schemas.
+type Schemas struct{ app *App }
+
+// ClassSchema is a class's schema as the schema API shows it.
+type ClassSchema struct {
+	ClassName             string                    `json:"className"`
+	Fields                map[string]Field          `json:"fields"`
+	ClassLevelPermissions json.RawMessage           `json:"classLevelPermissions"`
+	Indexes               map[string]map[string]any `json:"indexes,omitempty"`
+}
+
+// defaultCLP is the class-level permissions of a class that sets none.
+const defaultCLP = `{"find":{"*":true},"count":{"*":true},"get":{"*":true},"create":{"*":true},"update":{"*":true},"delete":{"*":true},"addField":{"*":true},"protectedFields":{"*":[]},"ACL":{"*":{"read":true,"write":true}}}`
+
+// Get returns a class's schema; 103 when the class doesn't exist.
+func (s *Schemas) Get(ctx context.Context, class string) (*ClassSchema, error) {
+	cl, err := s.app.schema.get(ctx, class)
+	if err != nil {
+		return nil, s.app.storeError(err)
+	}
+	if cl == nil {
+		return nil, NewError(InvalidClassName, "Class %s does not exist.", class)
+	}
+	return apiSchema(cl), nil
+}
+
+// All returns every class's schema.
+func (s *Schemas) All(ctx context.Context) ([]*ClassSchema, error) {
+	list, err := s.app.schema.all(ctx)
+	if err != nil {
+		return nil, s.app.storeError(err)
+	}
+	out := make([]*ClassSchema, len(list))
+	for i, cl := range list {
+		out[i] = apiSchema(cl)
+	}
+	return out, nil
+}
+
+func apiSchema(cl *storage.Class) *ClassSchema {
+	fields := maps.Clone(defaultFields)
+	for k, f := range cl.Fields {
+		if len(k) > 0 && k[0] == '_' {
+			continue // internal fields (password hashes, tokens) stay hidden
+		}
+		fields[k] = f
+	}
+	clp := cl.CLP
+	if len(clp) == 0 {
+		clp = json.RawMessage(defaultCLP)
+	}
+	return &ClassSchema{ClassName: cl.Name, Fields: fields, ClassLevelPermissions: clp, Indexes: cl.Indexes}
+}
