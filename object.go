@@ -27,6 +27,10 @@ func (o *Object) Pointer() Pointer { return Pointer{ClassName: o.ClassName, Obje
 // MarshalJSON encodes o as the REST API returns it.
 func (o *Object) MarshalJSON() ([]byte, error) { return o.appendJSON(nil, false), nil }
 
+// AppendJSON appends o as MarshalJSON encodes it, so that a response of
+// many objects is built in one buffer.
+func (o *Object) AppendJSON(b []byte) []byte { return o.appendJSON(b, false) }
+
 // appendJSON appends o in REST encoding; included objects carry
 // "__type":"Object" and their className.
 func (o *Object) appendJSON(b []byte, included bool) []byte {

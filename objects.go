@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,42 +53,26 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 		}
 		writes[i] = w
 	}
-	var batch []storage.Object
-	var idx []int
+	var (
+		ws    []*write
+		batch []storage.Object
+		idx   []int // index in list of each write in ws
+	)
 	for i, w := range writes {
 		if w != nil {
-			batch = append(batch, w.stored)
-			idx = append(idx, i)
+			ws, batch, idx = append(ws, w), append(batch, w.stored), append(idx, i)
 		}
 	}
 	if len(batch) == 0 {
 		return objs, errs
 	}
-	store := a.storeFor(ctx)
-	insertAll := func(st storage.Store, ws []*write, objs []storage.Object) error {
-		if err := st.Insert(ctx, class, objs...); err != nil {
-			return err
-		}
-		for _, w := range ws {
-			if err := w.linkRelations(ctx, st); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var ws []*write
-	for _, i := range idx {
-		ws = append(ws, writes[i])
-	}
-	err := store.Tx(ctx, func(tx storage.Store) error { return insertAll(tx, ws, batch) })
+	err := a.insert(ctx, class, ws, batch)
 	if err != nil && len(batch) > 1 {
 		// One object failed the shared insert: save each on its own so the
 		// others still land and the culprit gets its own error.
 		for _, i := range idx {
 			w := writes[i]
-			if err := store.Tx(ctx, func(tx storage.Store) error {
-				return insertAll(tx, []*write{w}, []storage.Object{w.stored})
-			}); err != nil {
+			if err := a.insert(ctx, class, []*write{w}, []storage.Object{w.stored}); err != nil {
 				errs[i] = a.writeError(class, err)
 			} else {
 				objs[i] = w.result()
@@ -103,6 +88,26 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 		}
 	}
 	return objs, errs
+}
+
+// insert stores new objects in one statement, with their relation links
+// in the same transaction when they have any.
+func (a *App) insert(ctx context.Context, class string, ws []*write, objs []storage.Object) error {
+	store := a.storeFor(ctx)
+	if !slices.ContainsFunc(ws, func(w *write) bool { return len(w.relations) > 0 }) {
+		return store.Insert(ctx, class, objs...)
+	}
+	return store.Tx(ctx, func(tx storage.Store) error {
+		if err := tx.Insert(ctx, class, objs...); err != nil {
+			return err
+		}
+		for _, w := range ws {
+			if err := w.linkRelations(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // write is one object write, validated and encoded for the store.
@@ -361,14 +366,19 @@ func (s *Objects) Update(ctx context.Context, class, id string, fields map[strin
 		return nil, err
 	}
 	var stored storage.Object
-	err = a.storeFor(ctx).Tx(ctx, func(tx storage.Store) error {
+	update := func(st storage.Store) error {
 		var err error
-		if stored, err = tx.Update(ctx, class, id, u); err != nil {
+		if stored, err = st.Update(ctx, class, id, u); err != nil {
 			return err
 		}
 		w := &write{class: class, id: id, relations: relations}
-		return w.linkRelations(ctx, tx)
-	})
+		return w.linkRelations(ctx, st)
+	}
+	if len(relations) == 0 {
+		err = update(a.storeFor(ctx))
+	} else {
+		err = a.storeFor(ctx).Tx(ctx, update)
+	}
 	if err != nil {
 		return nil, a.writeError(class, err)
 	}

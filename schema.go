@@ -327,3 +327,28 @@ func apiSchema(cl *storage.Class) *ClassSchema {
 	}
 	return &ClassSchema{ClassName: cl.Name, Fields: fields, ClassLevelPermissions: clp, Indexes: cl.Indexes}
 }
+
+// Delete removes a class and its schema. Unless force is set, a class that
+// still has objects is refused with 255, as the schema API does; force
+// drops its objects too.
+func (s *Schemas) Delete(ctx context.Context, class string, force bool) error {
+	a := s.app
+	if !AuthFrom(ctx).Master || AuthFrom(ctx).ReadOnly {
+		return NewError(OperationForbidden, "unauthorized: master key is required")
+	}
+	if !a.validClassName(class) {
+		return invalidClassNameError(class)
+	}
+	err := a.storeFor(ctx).DeleteClass(ctx, class, force)
+	switch {
+	case errors.Is(err, storage.ErrClassNotEmpty):
+		return NewError(InvalidSchemaOperation, "Class %s is not empty, contains objects, cannot drop schema.", class)
+	case errors.Is(err, storage.ErrClassNotFound):
+		a.schema.remove(class)
+		return nil
+	case err != nil:
+		return a.storeError(err)
+	}
+	a.schema.remove(class)
+	return nil
+}
