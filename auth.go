@@ -83,6 +83,10 @@ type Credentials struct {
 // and {"error": "unauthorized"}.
 var ErrUnauthorized = &Error{Message: "unauthorized"}
 
+// ErrMasterKeyRequired refuses a call that needs the master key (the schema
+// API, for one). Like ErrUnauthorized it has no Parse code: HTTP 403.
+var ErrMasterKeyRequired = &Error{Message: "Permission denied"}
+
 // Authenticate checks a request's keys and resolves its session token into
 // the Auth its calls act as. Keys are compared in constant time. A wrong
 // master key is ignored (the client keys decide), as the reference does.

@@ -288,8 +288,12 @@ type ClassSchema struct {
 // defaultCLP is the class-level permissions of a class that sets none.
 const defaultCLP = `{"find":{"*":true},"count":{"*":true},"get":{"*":true},"create":{"*":true},"update":{"*":true},"delete":{"*":true},"addField":{"*":true},"protectedFields":{"*":[]},"ACL":{"*":{"read":true,"write":true}}}`
 
-// Get returns a class's schema; 103 when the class doesn't exist.
+// Get returns a class's schema; 103 when the class doesn't exist. The
+// schema API needs the master key (or the read-only one).
 func (s *Schemas) Get(ctx context.Context, class string) (*ClassSchema, error) {
+	if auth := AuthFrom(ctx); !auth.Master {
+		return nil, ErrMasterKeyRequired
+	}
 	cl, err := s.app.schema.get(ctx, class)
 	if err != nil {
 		return nil, s.app.storeError(err)
@@ -302,6 +306,9 @@ func (s *Schemas) Get(ctx context.Context, class string) (*ClassSchema, error) {
 
 // All returns every class's schema.
 func (s *Schemas) All(ctx context.Context) ([]*ClassSchema, error) {
+	if auth := AuthFrom(ctx); !auth.Master {
+		return nil, ErrMasterKeyRequired
+	}
 	list, err := s.app.schema.all(ctx)
 	if err != nil {
 		return nil, s.app.storeError(err)
@@ -333,8 +340,8 @@ func apiSchema(cl *storage.Class) *ClassSchema {
 // drops its objects too.
 func (s *Schemas) Delete(ctx context.Context, class string, force bool) error {
 	a := s.app
-	if !AuthFrom(ctx).Master || AuthFrom(ctx).ReadOnly {
-		return NewError(OperationForbidden, "unauthorized: master key is required")
+	if auth := AuthFrom(ctx); !auth.Master || auth.ReadOnly {
+		return ErrMasterKeyRequired
 	}
 	if !a.validClassName(class) {
 		return invalidClassNameError(class)
@@ -350,5 +357,86 @@ func (s *Schemas) Delete(ctx context.Context, class string, force bool) error {
 		return a.storeError(err)
 	}
 	a.schema.remove(class)
+	return nil
+}
+
+// fieldTypes are the types a schema field may declare.
+var fieldTypes = map[string]bool{
+	"String": true, "Number": true, "Boolean": true, "Date": true, "Object": true, "Array": true, "Pointer": true,
+	"Relation": true, "File": true, "GeoPoint": true, "Polygon": true, "Bytes": true,
+}
+
+// Create creates a class with the given fields, class-level permissions
+// and indexes, as POST /schemas does; 103 when the name is invalid or the
+// class exists.
+func (s *Schemas) Create(ctx context.Context, c ClassSchema) (*ClassSchema, error) {
+	a := s.app
+	if auth := AuthFrom(ctx); !auth.Master || auth.ReadOnly {
+		return nil, ErrMasterKeyRequired
+	}
+	if !a.validClassName(c.ClassName) {
+		return nil, invalidClassNameError(c.ClassName)
+	}
+	sys, isSystem := a.schema.system[c.ClassName]
+	fields := maps.Clone(sys.fields)
+	if fields == nil {
+		fields = map[string]Field{}
+	}
+	for name, f := range c.Fields {
+		if _, isDefault := defaultFields[name]; isDefault {
+			continue
+		}
+		if err := validateFieldSchema(name, f); err != nil {
+			return nil, err
+		}
+		if _, ok := sys.fields[name]; ok && isSystem {
+			return nil, NewError(InvalidSchemaOperation, "Field %s exists, cannot update.", name)
+		}
+		fields[name] = f
+	}
+	if err := geoPointLimit(nil, fields); err != nil {
+		return nil, err
+	}
+	created, err := a.storeFor(ctx).CreateClass(ctx, storage.Class{
+		Name: c.ClassName, Fields: fields, CLP: c.ClassLevelPermissions, Indexes: c.Indexes, Unique: sys.unique,
+	})
+	if errors.Is(err, storage.ErrClassExists) {
+		return nil, NewError(InvalidClassName, "Class %s already exists.", c.ClassName)
+	}
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	a.schema.put(created)
+	return apiSchema(&created), nil
+}
+
+// validateFieldSchema checks a declared field as the schema API does.
+func validateFieldSchema(name string, f Field) error {
+	if !fieldNamePattern.MatchString(name) {
+		return NewError(InvalidKeyName, "invalid field name: %s", name)
+	}
+	if !fieldTypes[f.Type] {
+		return NewError(IncorrectType, "invalid field type: %s", f.Type)
+	}
+	switch {
+	case (f.Type == "Pointer" || f.Type == "Relation") && f.TargetClass == "":
+		return NewError(MissingRequiredField, "type %s needs a class name", f.Type)
+	case f.Type != "Pointer" && f.Type != "Relation" && f.TargetClass != "":
+		return NewError(IncorrectType, "type %s does not take a class name", f.Type)
+	}
+	if len(f.DefaultValue) > 0 {
+		var raw any
+		if err := json.Unmarshal(f.DefaultValue, &raw); err != nil {
+			return NewError(IncorrectType, "invalid default value for %s", name)
+		}
+		v, err := DecodeValue(raw, false)
+		if err != nil {
+			return err
+		}
+		if t, target := typeOf(v); t != f.Type || target != f.TargetClass {
+			return NewError(IncorrectType, "schema mismatch for %s default value; expected %s but got %s",
+				name, typeString(f.Type, f.TargetClass), typeString(t, target))
+		}
+	}
 	return nil
 }

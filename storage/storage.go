@@ -90,8 +90,9 @@ type Store interface {
 
 // SchemaWatcher is implemented by stores shared between several App
 // instances. WatchSchema calls changed with the name of every class whose
-// schema another writer (or this one) changed, until ctx is done. The App
-// invalidates its schema cache entry in response.
+// schema another writer (or this one) changed, until ctx is done; after a
+// lost connection it calls changed("") once: anything may have changed.
+// The App invalidates its schema cache in response.
 type SchemaWatcher interface {
 	WatchSchema(ctx context.Context, changed func(class string)) error
 }
@@ -146,7 +147,7 @@ const (
 	OpDelete                  // removes the field
 	OpIncrement               // Value: a JSON number; a missing field counts as 0
 	OpAdd                     // Value: a JSON array appended to the field's array (missing: [])
-	OpAddUnique               // Value: a JSON array whose elements not yet present are appended, in order
+	OpAddUnique               // Value: a JSON array; the field becomes a set: its elements once each in first-seen order, then the new ones
 	OpRemove                  // Value: a JSON array whose elements are all removed from the field's array
 )
 

@@ -104,10 +104,11 @@ func testUpdate(t *testing.T, o opener) {
 		applyOps(t, ctx, s, `{"list":["a","b","c","d"],"other":["x","y"],"stats":{"l":[1]}}`, opAddUnique("stats.l", `[1,1]`))
 	})
 
+	// AddUnique makes the array a set: the stored "a","a" collapse.
 	t.Run("AddUniqueStructural", func(t *testing.T) {
 		ctx, s := opStore(t, o, `{"list":[{"__type":"Pointer","className":"X","objectId":"1"},{"k":1,"j":2},"a","a"]}`)
 		applyOps(t, ctx, s,
-			`{"list":[{"__type":"Pointer","className":"X","objectId":"1"},{"k":1,"j":2},"a","a",{"k":3},{"__type":"Pointer","className":"X","objectId":"2"}]}`,
+			`{"list":[{"__type":"Pointer","className":"X","objectId":"1"},{"k":1,"j":2},"a",{"k":3},{"__type":"Pointer","className":"X","objectId":"2"}]}`,
 			opAddUnique("list", `[{"objectId":"1","className":"X","__type":"Pointer"},{"j":2,"k":1},"a",{"k":3},{"__type":"Pointer","className":"X","objectId":"2"},{"k":3}]`))
 	})
 

@@ -1,0 +1,512 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parsego/parse/storage"
+)
+
+// scanObject reads the objectColumns of one row.
+func scanObject(row pgx.Row) (storage.Object, error) {
+	var o storage.Object
+	var data []byte // pgx copies jsonb into a []byte as is, without decoding
+	if err := row.Scan(&o.ID, &o.CreatedAt, &o.UpdatedAt, &o.ReadPerm, &o.WritePerm, &data); err != nil {
+		return storage.Object{}, err
+	}
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	o.Data = data
+	return o, nil
+}
+
+// permCheck is the ACL condition on "_rperm" or "_wperm": public (NULL) or
+// sharing an entry with perms. nil perms: no check.
+func permCheck(col string, perms []string) frag {
+	if perms == nil {
+		return fragTrue
+	}
+	return frag{sql: "(" + col + " IS NULL OR " + col + " && ?::text[])", args: []any{perms}}
+}
+
+// prepare returns the WHERE condition of a statement on class: where, plus
+// extra. It checks the tables the statement needs that are not known to
+// exist: the join tables of RelatedTo conditions always (one missing makes
+// its condition false) and, in a transaction, the class's table, where a
+// 42P01 error would abort the transaction (classMissing reports it).
+func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...frag) (cond frag, tables []string, classMissing bool, err error) {
+	tables = collectJoins(where, nil)
+	check := tables
+	if s.tx != nil {
+		check = append(slices.Clip(check), class)
+	}
+	tables = append(tables, class)
+	var missing map[string]bool
+	if len(check) > 0 {
+		missing, err = s.missingTables(ctx, check)
+		if err != nil {
+			return frag{}, nil, false, err
+		}
+		if missing[class] {
+			return frag{}, tables, true, nil
+		}
+	}
+	c, err := (&condBuilder{s: s, missing: missing}).build(where)
+	if err != nil {
+		return frag{}, nil, false, err
+	}
+	return join("AND", append(extra, c)), tables, false, nil
+}
+
+// retry reports whether a statement that failed with 42P01 should run
+// again: outside a transaction, when it read join tables the cache believed
+// to exist. The tables are evicted either way.
+func (s *Store) retry(err error, tables []string, retried bool) (undefined, again bool) {
+	if !isUndefinedTable(err) {
+		return false, false
+	}
+	s.evict(tables)
+	return true, !retried && s.tx == nil && len(tables) > 1
+}
+
+func whereSQL(b sq.SelectBuilder, c frag) sq.SelectBuilder {
+	if c.sql == "TRUE" {
+		return b
+	}
+	return b.Where(c)
+}
+
+// Insert stores objs with one multi-row INSERT.
+func (s *Store) Insert(ctx context.Context, class string, objs ...storage.Object) error {
+	defer s.lock()()
+	if err := checkClass(class); err != nil {
+		return err
+	}
+	if len(objs) == 0 {
+		return nil
+	}
+	if s.tx != nil {
+		missing, err := s.missingTables(ctx, []string{class})
+		if err != nil {
+			return err
+		}
+		if missing[class] {
+			return fmt.Errorf("postgres: insert into %s: %w", class, storage.ErrClassNotFound)
+		}
+	}
+	ins := psql.Insert(s.table(class)).Columns(`"objectId"`, `"createdAt"`, `"updatedAt"`, `"_rperm"`, `"_wperm"`, `"data"`)
+	for _, o := range objs {
+		ins = ins.Values(o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(rawOrEmpty(o.Data)))
+	}
+	sql, args, err := ins.ToSql()
+	if err != nil {
+		return err
+	}
+	if _, err := s.q.Exec(ctx, sql, args...); err != nil {
+		if isUndefinedTable(err) {
+			s.evict([]string{class})
+			return fmt.Errorf("postgres: insert into %s: %w", class, storage.ErrClassNotFound)
+		}
+		return s.wrap("insert into "+class, err)
+	}
+	return nil
+}
+
+// Get reads one object by primary key.
+func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (storage.Object, error) {
+	defer s.lock()()
+	if err := checkClass(class); err != nil {
+		return storage.Object{}, err
+	}
+	cond, tables, classMissing, err := s.prepare(ctx, class, nil,
+		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_rperm"`, readPerms))
+	if err != nil {
+		return storage.Object{}, err
+	}
+	notFound := fmt.Errorf("postgres: get %s %s: %w", class, id, storage.ErrNotFound)
+	if classMissing {
+		return storage.Object{}, notFound
+	}
+	sql, args, err := psql.Select(objectColumns).From(s.table(class)).Where(cond).ToSql()
+	if err != nil {
+		return storage.Object{}, err
+	}
+	o, err := scanObject(s.q.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Object{}, notFound
+	}
+	if undefined, _ := s.retry(err, tables, true); undefined {
+		return storage.Object{}, notFound
+	}
+	if err != nil {
+		return storage.Object{}, s.wrap("get from "+class, err)
+	}
+	return o, nil
+}
+
+// Find runs one SELECT; order, limit and skip are applied by the database.
+func (s *Store) Find(ctx context.Context, class string, q storage.Query) ([]storage.Object, error) {
+	defer s.lock()()
+	return s.find(ctx, class, q, false)
+}
+
+func (s *Store) find(ctx context.Context, class string, q storage.Query, retried bool) ([]storage.Object, error) {
+	if err := checkClass(class); err != nil {
+		return nil, err
+	}
+	if q.Limit < 0 || q.Skip < 0 {
+		return nil, fmt.Errorf("postgres: find: negative limit or skip: %w", storage.ErrInvalidQuery)
+	}
+	cond, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
+	if err != nil || classMissing {
+		return nil, err
+	}
+	sel := whereSQL(psql.Select(objectColumns).From(s.table(class)), cond)
+	sel, err = orderBy(sel, q.Order)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit > 0 || q.Skip > 0 {
+		// Bind parameters, not squirrel's Limit, which writes the number
+		// into the text and makes every page size a new statement.
+		var limit any
+		if q.Limit > 0 {
+			limit = int64(q.Limit)
+		}
+		sel = sel.Suffix("LIMIT ? OFFSET ?", limit, int64(q.Skip))
+	}
+	sql, args, err := sel.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.q.Query(ctx, sql, args...)
+	var out []storage.Object
+	if err == nil {
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.Object, error) { return scanObject(r) })
+	}
+	if undefined, again := s.retry(err, tables, retried); undefined {
+		if again {
+			return s.find(ctx, class, q, true)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("find in "+class, err)
+	}
+	return out, nil
+}
+
+// orderBy adds the sort keys: jsonb order on data paths (PostgreSQL's: nulls
+// last ascending, first descending), the columns for objectId, createdAt and
+// updatedAt. "objectId" ends every ORDER BY as a tiebreaker, so that
+// pages fetched with skip neither repeat nor lose objects sharing a sort
+// value; with an index on the first key the planner still walks it, adding
+// an incremental sort only within runs of equal values.
+func orderBy(sel sq.SelectBuilder, order []storage.Sort) (sq.SelectBuilder, error) {
+	if len(order) == 0 {
+		return sel, nil
+	}
+	hasID := false
+	for _, o := range order {
+		dir := " ASC"
+		if o.Desc {
+			dir = " DESC"
+		}
+		t, err := resolveField(o.Field)
+		if err != nil {
+			return sel, err
+		}
+		if t.column != "" {
+			sel = sel.OrderBy(quoteIdent(t.column) + dir)
+			hasID = hasID || t.column == "objectId"
+			continue
+		}
+		x, args := t.json()
+		sel = sel.OrderByClause(x+dir, args...)
+	}
+	if !hasID {
+		sel = sel.OrderBy(`"objectId" ASC`)
+	}
+	return sel, nil
+}
+
+// Count counts exactly (never the planner's estimate).
+func (s *Store) Count(ctx context.Context, class string, q storage.Query) (int64, error) {
+	defer s.lock()()
+	return s.count(ctx, class, q, false)
+}
+
+func (s *Store) count(ctx context.Context, class string, q storage.Query, retried bool) (int64, error) {
+	if err := checkClass(class); err != nil {
+		return 0, err
+	}
+	cond, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
+	if err != nil || classMissing {
+		return 0, err
+	}
+	sql, args, err := whereSQL(psql.Select("count(*)").From(s.table(class)), cond).ToSql()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.q.QueryRow(ctx, sql, args...).Scan(&n)
+	if undefined, again := s.retry(err, tables, retried); undefined {
+		if again {
+			return s.count(ctx, class, q, true)
+		}
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.wrap("count in "+class, err)
+	}
+	return n, nil
+}
+
+// Update applies the operators in one UPDATE ... RETURNING: the data
+// expression nests one helper function per operator, so the database reads
+// and writes the row under its row lock and concurrent updates compose.
+func (s *Store) Update(ctx context.Context, class, id string, u storage.Update) (storage.Object, error) {
+	defer s.lock()()
+	return s.update(ctx, class, id, u, false)
+}
+
+func (s *Store) update(ctx context.Context, class, id string, u storage.Update, retried bool) (storage.Object, error) {
+	if err := checkClass(class); err != nil {
+		return storage.Object{}, err
+	}
+	expr, exprArgs, err := s.opsExpr(u.Ops)
+	if err != nil {
+		return storage.Object{}, err
+	}
+	notFound := fmt.Errorf("postgres: update %s %s: %w", class, id, storage.ErrNotFound)
+	cond, tables, classMissing, err := s.prepare(ctx, class, u.Where,
+		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, u.WritePerm))
+	if err != nil {
+		return storage.Object{}, err
+	}
+	if classMissing {
+		return storage.Object{}, notFound
+	}
+	up := psql.Update(s.table(class)).
+		Set(`"data"`, sq.Expr(expr, exprArgs...)).
+		Set(`"updatedAt"`, u.UpdatedAt)
+	if u.SetACL {
+		up = up.Set(`"_rperm"`, u.NewReadPerm).Set(`"_wperm"`, u.NewWritePerm)
+	}
+	sql, args, err := up.Where(cond).Suffix("RETURNING " + objectColumns).ToSql()
+	if err != nil {
+		return storage.Object{}, err
+	}
+	o, err := scanObject(s.q.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Object{}, notFound
+	}
+	if undefined, again := s.retry(err, tables, retried); undefined {
+		if again {
+			return s.update(ctx, class, id, u, true)
+		}
+		return storage.Object{}, notFound
+	}
+	if err != nil {
+		return storage.Object{}, s.wrap("update "+class, err)
+	}
+	return o, nil
+}
+
+// opsExpr nests the operators around "data", first operator innermost.
+func (s *Store) opsExpr(ops []storage.Op) (string, []any, error) {
+	expr := `"data"`
+	var args []any
+	for _, op := range ops {
+		segs, err := splitPath(op.Field)
+		if err != nil {
+			return "", nil, err
+		}
+		val := bytes.TrimSpace(op.Value)
+		var fn string
+		switch op.Kind {
+		case storage.OpSet:
+			if len(val) == 0 {
+				val = []byte("null")
+			}
+			if len(segs) == 1 {
+				fn = "jsonb_set" // creates a missing top-level key
+			} else {
+				fn = s.nsq + ".parsego_set"
+			}
+		case storage.OpDelete:
+			expr = "(" + expr + " #- ?::text[])"
+			args = append(args, segs)
+			continue
+		case storage.OpIncrement:
+			if len(val) == 0 || !(val[0] == '-' || val[0] >= '0' && val[0] <= '9') {
+				return "", nil, fmt.Errorf("postgres: Increment %s by %s: %w", op.Field, op.Value, storage.ErrInvalidQuery)
+			}
+			fn = s.nsq + ".parsego_increment"
+		case storage.OpAdd, storage.OpAddUnique, storage.OpRemove:
+			if len(val) == 0 || val[0] != '[' {
+				return "", nil, fmt.Errorf("postgres: %s %s with %s (not an array): %w", op.Kind, op.Field, op.Value, storage.ErrInvalidQuery)
+			}
+			fn = map[storage.OpKind]string{
+				storage.OpAdd:       ".parsego_add",
+				storage.OpAddUnique: ".parsego_add_unique",
+				storage.OpRemove:    ".parsego_remove",
+			}[op.Kind]
+			fn = s.nsq + fn
+		default:
+			return "", nil, fmt.Errorf("postgres: operator %s: %w", op.Kind, storage.ErrInvalidQuery)
+		}
+		expr = fn + "(" + expr + ", ?::text[], ?::jsonb)"
+		args = append(args, segs, []byte(val))
+	}
+	return expr, args, nil
+}
+
+// Delete removes one object and its rows in the class's join tables, in
+// one statement: the DELETE is a CTE whose IDs parsego_delete_joins reads.
+func (s *Store) Delete(ctx context.Context, class, id string, writePerms []string, where storage.Cond) error {
+	defer s.lock()()
+	n, err := s.deleteWhere(ctx, class, where, false,
+		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, writePerms))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("postgres: delete %s %s: %w", class, id, storage.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteMany removes every object matching where.
+func (s *Store) DeleteMany(ctx context.Context, class string, where storage.Cond) (int64, error) {
+	defer s.lock()()
+	return s.deleteWhere(ctx, class, where, false)
+}
+
+func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Cond, retried bool, extra ...frag) (int64, error) {
+	if err := checkClass(class); err != nil {
+		return 0, err
+	}
+	cond, tables, classMissing, err := s.prepare(ctx, class, where, extra...)
+	if err != nil || classMissing {
+		return 0, err
+	}
+	del := qsql.Delete(s.table(class)).Suffix(`RETURNING "objectId"`)
+	if cond.sql != "TRUE" {
+		del = del.Where(cond)
+	}
+	sql, args, err := psql.Select("count(*)").
+		Column(sq.Expr(s.nsq+`.parsego_delete_joins(?::text, array_agg("objectId"))`, class)).
+		PrefixExpr(sq.Expr("WITH d AS (?)", del)).
+		From("d").ToSql()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	var joined int32
+	err = s.q.QueryRow(ctx, sql, args...).Scan(&n, &joined)
+	if undefined, again := s.retry(err, tables, retried); undefined {
+		if again {
+			return s.deleteWhere(ctx, class, where, true, extra...)
+		}
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.wrap("delete from "+class, err)
+	}
+	return n, nil
+}
+
+// AddRelation inserts the links with one INSERT ... SELECT unnest(...) ON
+// CONFLICT DO NOTHING, creating the join table first if needed.
+func (s *Store) AddRelation(ctx context.Context, r storage.Relation, relatedIDs ...string) error {
+	defer s.lock()()
+	if err := checkRelation(r); err != nil {
+		return err
+	}
+	if len(relatedIDs) == 0 {
+		return nil
+	}
+	jt := joinName(r.Field, r.OwningClass)
+	for attempt := 0; ; attempt++ {
+		missing, err := s.missingTables(ctx, []string{jt}) // cached after the first call
+		if err != nil {
+			return err
+		}
+		if missing[jt] {
+			if err := s.createJoinTable(ctx, r.Field, r.OwningClass); err != nil {
+				return err
+			}
+		}
+		sql, args, err := psql.Insert(s.nsq+"."+quoteIdent(jt)).Columns(`"owningId"`, `"relatedId"`).
+			Select(qsql.Select().Column(sq.Expr("?::text", r.OwningID)).Column(sq.Expr("unnest(?::text[])", relatedIDs))).
+			Suffix("ON CONFLICT DO NOTHING").ToSql()
+		if err != nil {
+			return err
+		}
+		_, err = s.q.Exec(ctx, sql, args...)
+		if isUndefinedTable(err) && attempt == 0 && s.tx == nil {
+			s.evict([]string{jt}) // dropped behind the cache's back
+			continue
+		}
+		if err != nil {
+			return s.wrap("add relation "+jt, err)
+		}
+		return nil
+	}
+}
+
+// createJoinTable creates a join table under the owning class's schema lock
+// (concurrent CREATE TABLE IF NOT EXISTS can fail on the catalog's unique
+// index otherwise).
+func (s *Store) createJoinTable(ctx context.Context, field, class string) error {
+	err := pgx.BeginFunc(ctx, s.q, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "parsego_class:"+s.ns+"."+class); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, strings.Join(s.joinDDL(field, class), ";\n"))
+		return err
+	})
+	if err != nil {
+		return s.wrap("create join table", err)
+	}
+	s.markTable(joinName(field, class), true)
+	return nil
+}
+
+// RemoveRelation deletes the links in one statement.
+func (s *Store) RemoveRelation(ctx context.Context, r storage.Relation, relatedIDs ...string) error {
+	defer s.lock()()
+	if err := checkRelation(r); err != nil {
+		return err
+	}
+	if len(relatedIDs) == 0 {
+		return nil
+	}
+	jt := joinName(r.Field, r.OwningClass)
+	if s.tx != nil {
+		missing, err := s.missingTables(ctx, []string{jt})
+		if err != nil || missing[jt] {
+			return err
+		}
+	}
+	sql, args, err := psql.Delete(s.nsq+"."+quoteIdent(jt)).
+		Where(`"owningId" = ?::text AND "relatedId" = ANY(?::text[])`, r.OwningID, relatedIDs).ToSql()
+	if err != nil {
+		return err
+	}
+	if _, err := s.q.Exec(ctx, sql, args...); err != nil {
+		if isUndefinedTable(err) {
+			s.evict([]string{jt})
+			return nil
+		}
+		return s.wrap("remove relation "+jt, err)
+	}
+	return nil
+}

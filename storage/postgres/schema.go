@@ -1,0 +1,632 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/parsego/parse/storage"
+)
+
+// schemaDoc is the JSON stored in "_SCHEMA"."schema".
+type schemaDoc struct {
+	Fields  map[string]storage.Field  `json:"fields"`
+	CLP     json.RawMessage           `json:"classLevelPermissions,omitempty"`
+	Indexes map[string]map[string]any `json:"indexes,omitempty"`
+	Unique  []uniqueDoc               `json:"unique,omitempty"`
+}
+
+type uniqueDoc struct {
+	Field           string `json:"field"`
+	CaseInsensitive bool   `json:"caseInsensitive,omitempty"`
+}
+
+func docFromClass(c storage.Class) *schemaDoc {
+	d := &schemaDoc{
+		Fields:  maps.Clone(c.Fields),
+		CLP:     c.CLP,
+		Indexes: maps.Clone(c.Indexes),
+	}
+	if d.Fields == nil {
+		d.Fields = map[string]storage.Field{}
+	}
+	for _, u := range c.Unique {
+		d.Unique = append(d.Unique, uniqueDoc(u))
+	}
+	return d
+}
+
+func (d *schemaDoc) class(name string) storage.Class {
+	c := storage.Class{Name: name, Fields: d.Fields, CLP: d.CLP, Indexes: d.Indexes}
+	if c.Fields == nil {
+		c.Fields = map[string]storage.Field{}
+	}
+	for _, u := range d.Unique {
+		c.Unique = append(c.Unique, storage.Unique(u))
+	}
+	return c
+}
+
+func (d *schemaDoc) clone() *schemaDoc {
+	n := *d
+	n.Fields = maps.Clone(d.Fields)
+	if n.Fields == nil {
+		n.Fields = map[string]storage.Field{}
+	}
+	n.Indexes = maps.Clone(d.Indexes)
+	n.Unique = slices.Clone(d.Unique)
+	return &n
+}
+
+func decodeSchema(class string, raw []byte) (*schemaDoc, error) {
+	var d schemaDoc
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("postgres: schema of %s: %w", class, err)
+	}
+	if d.Fields == nil {
+		d.Fields = map[string]storage.Field{}
+	}
+	return &d, nil
+}
+
+// LoadSchema returns every class in _SCHEMA.
+func (s *Store) LoadSchema(ctx context.Context) ([]storage.Class, error) {
+	defer s.lock()()
+	sql, args, err := psql.Select(`"className"`, `"schema"`).From(s.nsq + `."_SCHEMA"`).OrderBy(`"className"`).ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, s.wrap("load schema", err)
+	}
+	defer rows.Close()
+	var out []storage.Class
+	for rows.Next() {
+		var name string
+		var raw []byte
+		if err := rows.Scan(&name, &raw); err != nil {
+			return nil, s.wrap("load schema", err)
+		}
+		d, err := decodeSchema(name, raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.class(name))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("load schema", err)
+	}
+	return out, nil
+}
+
+// readSchema returns a class's schema, nil when the class does not exist.
+func (s *Store) readSchema(ctx context.Context, class string) (*schemaDoc, error) {
+	sql, args, err := psql.Select(`"schema"`).From(s.nsq+`."_SCHEMA"`).Where(`"className" = ?`, class).ToSql()
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	err = s.q.QueryRow(ctx, sql, args...).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("read schema", err)
+	}
+	return decodeSchema(class, raw)
+}
+
+// CreateClass creates the class's _SCHEMA row, table, indexes and join
+// tables in one transaction.
+func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class, error) {
+	defer s.lock()()
+	if err := checkClass(c.Name); err != nil {
+		return storage.Class{}, err
+	}
+	if err := checkFields(c.Name, c.Fields); err != nil {
+		return storage.Class{}, err
+	}
+	doc := docFromClass(c)
+	d, err := s.changeSchema(ctx, c.Name, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+		if cur != nil {
+			return nil, fmt.Errorf("postgres: create class %s: %w", c.Name, storage.ErrClassExists)
+		}
+		ch := &schemaChange{doc: doc}
+		ch.ddl = append(ch.ddl, s.classDDL(c.Name)...)
+		ch.created = append(ch.created, c.Name)
+		for _, u := range doc.Unique {
+			stmt, err := s.uniqueDDL(c.Name, u)
+			if err != nil {
+				return nil, err
+			}
+			if stmt != "" {
+				ch.ddl = append(ch.ddl, stmt)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(doc.Indexes)) {
+			stmt, err := s.indexDDL(c.Name, name, doc.Indexes[name])
+			if err != nil {
+				return nil, err
+			}
+			ch.ddl = append(ch.ddl, stmt)
+		}
+		s.addJoinTables(ch, c.Name, doc.Fields)
+		return ch, nil
+	})
+	if err != nil {
+		return storage.Class{}, err
+	}
+	return d.class(c.Name), nil
+}
+
+// AddFields adds the missing fields, creating the class when needed. The
+// class's advisory lock serializes concurrent calls: the first writer of a
+// field wins and the others read its definition.
+func (s *Store) AddFields(ctx context.Context, class string, fields map[string]storage.Field) (storage.Class, error) {
+	defer s.lock()()
+	if err := checkClass(class); err != nil {
+		return storage.Class{}, err
+	}
+	if err := checkFields(class, fields); err != nil {
+		return storage.Class{}, err
+	}
+	// Fast path, without a lock or a transaction: nothing to add.
+	if cur, err := s.readSchema(ctx, class); err != nil {
+		return storage.Class{}, err
+	} else if cur != nil && hasAll(cur, fields) {
+		return cur.class(class), nil
+	}
+	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+		ch := &schemaChange{}
+		if cur == nil {
+			ch.doc = &schemaDoc{Fields: maps.Clone(fields)}
+			if ch.doc.Fields == nil {
+				ch.doc.Fields = map[string]storage.Field{}
+			}
+			ch.ddl = append(ch.ddl, s.classDDL(class)...)
+			ch.created = append(ch.created, class)
+			s.addJoinTables(ch, class, fields)
+			return ch, nil
+		}
+		if hasAll(cur, fields) {
+			return nil, nil
+		}
+		ch.doc = cur.clone()
+		added := map[string]storage.Field{}
+		for name, f := range fields {
+			if _, ok := cur.Fields[name]; !ok {
+				ch.doc.Fields[name] = f
+				added[name] = f
+			}
+		}
+		// The table normally exists; IF NOT EXISTS repairs a lost one.
+		ch.ddl = append(ch.ddl, s.classDDL(class)...)
+		s.addJoinTables(ch, class, added)
+		return ch, nil
+	})
+	if err != nil {
+		return storage.Class{}, err
+	}
+	return d.class(class), nil
+}
+
+func hasAll(d *schemaDoc, fields map[string]storage.Field) bool {
+	for name := range fields {
+		if _, ok := d.Fields[name]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// UpdateClass changes permissions, fields and indexes in one transaction.
+// Deleted fields are removed from every object; deleting a Relation field
+// drops its join table, and indexes on deleted fields are dropped too (as a
+// column's indexes go with it).
+func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUpdate) (storage.Class, error) {
+	defer s.lock()()
+	if err := checkClass(class); err != nil {
+		return storage.Class{}, err
+	}
+	if err := checkFields(class, u.AddFields); err != nil {
+		return storage.Class{}, err
+	}
+	for _, f := range u.DeleteFields {
+		if !validIdent(f) {
+			return storage.Class{}, fmt.Errorf("postgres: invalid field name %q: %w", f, storage.ErrInvalidQuery)
+		}
+	}
+	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("postgres: update class %s: %w", class, storage.ErrClassNotFound)
+		}
+		ch := &schemaChange{doc: cur.clone()}
+		doc := ch.doc
+		if u.CLP != nil {
+			doc.CLP = u.CLP
+		}
+
+		// Deleted fields first, so that a field can be deleted and added
+		// back with another type in one update.
+		var strip []string
+		for _, f := range u.DeleteFields {
+			def, ok := doc.Fields[f]
+			if !ok {
+				continue
+			}
+			delete(doc.Fields, f)
+			if def.Type == "Relation" {
+				jt := joinName(f, class)
+				ch.ddl = append(ch.ddl, "DROP TABLE IF EXISTS "+s.nsq+"."+quoteIdent(jt))
+				ch.dropped = append(ch.dropped, jt)
+				continue
+			}
+			strip = append(strip, f)
+			doc.Unique = slices.DeleteFunc(doc.Unique, func(x uniqueDoc) bool {
+				if x.Field == f {
+					ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("u", class, f)))
+					return true
+				}
+				return false
+			})
+			for name, keys := range doc.Indexes {
+				if indexUses(keys, f) {
+					ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("i", class, name)))
+					delete(doc.Indexes, name)
+				}
+			}
+		}
+		if len(strip) > 0 {
+			ch.dml = append(ch.dml, qsql.Update(s.table(class)).
+				Set(`"data"`, sq.Expr(`"data" - ?::text[]`, strip)).
+				Where(`jsonb_exists_any("data", ?::text[])`, strip))
+		}
+
+		for _, name := range slices.Sorted(maps.Keys(u.AddFields)) {
+			if _, ok := doc.Fields[name]; ok {
+				return nil, fmt.Errorf("postgres: update class %s: field %s: %w", class, name, storage.ErrFieldExists)
+			}
+			doc.Fields[name] = u.AddFields[name]
+		}
+		s.addJoinTables(ch, class, u.AddFields)
+
+		for _, name := range u.DropIndexes {
+			if _, ok := doc.Indexes[name]; !ok {
+				continue
+			}
+			delete(doc.Indexes, name)
+			ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("i", class, name)))
+		}
+		for _, name := range slices.Sorted(maps.Keys(u.AddIndexes)) {
+			if _, ok := doc.Indexes[name]; ok {
+				return nil, fmt.Errorf("postgres: update class %s: index %s: %w", class, name, storage.ErrIndexNameExists)
+			}
+			stmt, err := s.indexDDL(class, name, u.AddIndexes[name])
+			if err != nil {
+				return nil, err
+			}
+			if doc.Indexes == nil {
+				doc.Indexes = map[string]map[string]any{}
+			}
+			doc.Indexes[name] = u.AddIndexes[name]
+			ch.ddl = append(ch.ddl, stmt)
+		}
+		return ch, nil
+	})
+	if err != nil {
+		return storage.Class{}, err
+	}
+	return d.class(class), nil
+}
+
+func indexUses(keys map[string]any, field string) bool {
+	for k := range keys {
+		if k == field || strings.HasPrefix(k, field+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteClass drops the class's table and join tables and its _SCHEMA row.
+func (s *Store) DeleteClass(ctx context.Context, class string, force bool) error {
+	defer s.lock()()
+	if err := checkClass(class); err != nil {
+		return err
+	}
+	_, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("postgres: delete class %s: %w", class, storage.ErrClassNotFound)
+		}
+		var hasTable, nonEmpty bool
+		if err := q.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.table(class)).Scan(&hasTable); err != nil {
+			return nil, err
+		}
+		if hasTable && !force {
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+s.table(class)+`)`).Scan(&nonEmpty); err != nil {
+				return nil, err
+			}
+			if nonEmpty {
+				return nil, fmt.Errorf("postgres: delete class %s: %w", class, storage.ErrClassNotEmpty)
+			}
+		}
+		// Join tables: those of the Relation fields, and any other one
+		// AddRelation created for the class.
+		joins := map[string]bool{}
+		for name, f := range cur.Fields {
+			if f.Type == "Relation" {
+				joins[joinName(name, class)] = true
+			}
+		}
+		rows, err := q.Query(ctx, `SELECT relname::text FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' AND left(relname, 6) = '_Join:'`, s.ns)
+		if err != nil {
+			return nil, err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if parts := strings.SplitN(n, ":", 3); len(parts) == 3 && parts[2] == class {
+				joins[n] = true
+			}
+		}
+		ch := &schemaChange{}
+		drop := []string{s.table(class)}
+		ch.dropped = append(ch.dropped, class)
+		for _, jt := range slices.Sorted(maps.Keys(joins)) {
+			drop = append(drop, s.nsq+"."+quoteIdent(jt))
+			ch.dropped = append(ch.dropped, jt)
+		}
+		ch.ddl = append(ch.ddl, "DROP TABLE IF EXISTS "+strings.Join(drop, ", "))
+		return ch, nil // ch.doc nil: delete the row
+	})
+	return err
+}
+
+// schemaChange is what a schema operation does once it holds the lock.
+type schemaChange struct {
+	doc     *schemaDoc   // the schema afterwards; nil deletes the class
+	ddl     []string     // run first, in one round trip
+	dml     []sq.Sqlizer // run after the DDL
+	created []string     // tables created
+	dropped []string     // tables dropped
+}
+
+// changeSchema runs a schema operation in a transaction (a savepoint inside
+// Tx) holding the class's advisory lock: plan sees the current schema (nil
+// when the class does not exist) and returns the change, or nil for none.
+// The change's DDL, the _SCHEMA row and the notification commit together.
+// It returns the schema afterwards.
+func (s *Store) changeSchema(ctx context.Context, class string, plan func(context.Context, querier, *schemaDoc) (*schemaChange, error)) (*schemaDoc, error) {
+	tx, err := s.q.Begin(ctx)
+	if err != nil {
+		return nil, s.wrap("schema change", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	cur, err := s.lockSchema(ctx, tx, class)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := plan(ctx, tx, cur)
+	if err != nil {
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
+			return nil, s.wrap("schema change of "+class, err)
+		}
+		return nil, err
+	}
+	if ch == nil {
+		if err := tx.Commit(ctx); err != nil {
+			return nil, s.wrap("schema change of "+class, err)
+		}
+		return cur, nil
+	}
+	if len(ch.ddl) > 0 {
+		// No arguments: one simple-protocol round trip, and no DDL in
+		// pgx's statement cache.
+		if _, err := tx.Exec(ctx, strings.Join(ch.ddl, ";\n")); err != nil {
+			return nil, s.wrap("schema change of "+class, err)
+		}
+	}
+	for _, stmt := range ch.dml {
+		sql, args, err := stmt.ToSql()
+		if err != nil {
+			return nil, err
+		}
+		sql, err = sq.Dollar.ReplacePlaceholders(sql)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, sql, args...); err != nil {
+			return nil, s.wrap("schema change of "+class, err)
+		}
+	}
+	var write sq.Sqlizer
+	if ch.doc != nil {
+		raw, err := json.Marshal(ch.doc)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: schema of %s: %w", class, err)
+		}
+		write = qsql.Insert(s.nsq+`."_SCHEMA"`).Columns(`"className"`, `"schema"`).Values(class, raw).
+			Suffix(`ON CONFLICT ("className") DO UPDATE SET "schema" = EXCLUDED."schema"`)
+	} else {
+		write = qsql.Delete(s.nsq+`."_SCHEMA"`).Where(`"className" = ?`, class)
+	}
+	// One statement writes the row and notifies: the notification is
+	// delivered when the transaction commits, not before.
+	sql, args, err := psql.Select().Column(sq.Expr("pg_notify(?, ?)", s.channel, class)).
+		PrefixExpr(sq.Expr("WITH w AS (?)", write)).ToSql()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		return nil, s.wrap("schema change of "+class, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, s.wrap("schema change of "+class, err)
+	}
+	for _, t := range ch.created {
+		s.markTable(t, true)
+	}
+	for _, t := range ch.dropped {
+		s.markTable(t, false)
+	}
+	return ch.doc, nil
+}
+
+// lockSchema takes the class's schema lock and reads its schema, in one
+// round trip.
+func (s *Store) lockSchema(ctx context.Context, tx pgx.Tx, class string) (*schemaDoc, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "parsego_class:"+s.ns+"."+class)
+	b.Queue(`SELECT "schema" FROM `+s.nsq+`."_SCHEMA" WHERE "className" = $1`, class)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, s.wrap("lock schema of "+class, err)
+	}
+	var raw []byte
+	err := br.QueryRow().Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, br.Close()
+	}
+	if err != nil {
+		return nil, s.wrap("read schema of "+class, err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, s.wrap("read schema of "+class, err)
+	}
+	return decodeSchema(class, raw)
+}
+
+// checkFields validates the names of fields (top-level identifiers) and the
+// join table names of Relation fields.
+func checkFields(class string, fields map[string]storage.Field) error {
+	for name, f := range fields {
+		if !validIdent(name) {
+			return fmt.Errorf("postgres: invalid field name %q: %w", name, storage.ErrInvalidQuery)
+		}
+		if f.Type == "Relation" && len(joinName(name, class)) > maxIdentLen {
+			return fmt.Errorf("postgres: relation field %q of %s: join table name too long: %w", name, class, storage.ErrInvalidQuery)
+		}
+	}
+	return nil
+}
+
+// addJoinTables adds the creation of the join tables of fields' Relation
+// fields to ch.
+func (s *Store) addJoinTables(ch *schemaChange, class string, fields map[string]storage.Field) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if fields[name].Type == "Relation" {
+			ch.ddl = append(ch.ddl, s.joinDDL(name, class)...)
+			ch.created = append(ch.created, joinName(name, class))
+		}
+	}
+}
+
+// classDDL creates a class's table and its GIN index.
+func (s *Store) classDDL(class string) []string {
+	t := s.table(class)
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + t + ` (` +
+			`"objectId" text NOT NULL, ` +
+			`"createdAt" timestamptz NOT NULL, ` +
+			`"updatedAt" timestamptz NOT NULL, ` +
+			`"_rperm" text[], ` +
+			`"_wperm" text[], ` +
+			`"data" jsonb NOT NULL DEFAULT '{}', ` +
+			`CONSTRAINT ` + quoteIdent(physName("p", class)) + ` PRIMARY KEY ("objectId"))`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops)`,
+	}
+}
+
+// joinDDL creates a relation's join table. Its primary key serves lookups
+// by owner (RelatedTo, deletes); the second index serves lookups by related
+// object.
+func (s *Store) joinDDL(field, class string) []string {
+	t := s.nsq + "." + quoteIdent(joinName(field, class))
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + t + ` (` +
+			`"owningId" text NOT NULL, ` +
+			`"relatedId" text NOT NULL, ` +
+			`CONSTRAINT ` + quoteIdent(physName("jp", field, class)) + ` PRIMARY KEY ("owningId", "relatedId"))`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("jr", field, class)) + ` ON ` + t + ` ("relatedId")`,
+	}
+}
+
+// uniqueDDL creates the unique index of a Unique constraint, named
+// u:<class>:<field> so that a violation maps back to the field.
+func (s *Store) uniqueDDL(class string, u uniqueDoc) (string, error) {
+	if !validIdent(u.Field) {
+		return "", fmt.Errorf("postgres: invalid unique field %q: %w", u.Field, storage.ErrInvalidQuery)
+	}
+	var expr string
+	switch u.Field {
+	case "objectId":
+		return "", nil // the primary key
+	case "createdAt", "updatedAt":
+		expr = quoteIdent(u.Field)
+	default:
+		expr = `"data" ->> ` + quoteLiteral(u.Field)
+		if u.CaseInsensitive {
+			expr = "lower(" + expr + ")"
+		}
+	}
+	return `CREATE UNIQUE INDEX IF NOT EXISTS ` + quoteIdent(physName("u", class, u.Field)) +
+		` ON ` + s.table(class) + ` ((` + expr + `))`, nil
+}
+
+// indexDDL creates a schema index: a btree on the JSON value of each key
+// (in key order, since a map does not keep Parse's), or on the column for
+// objectId, createdAt and updatedAt.
+func (s *Store) indexDDL(class, name string, keys map[string]any) (string, error) {
+	if !validIdent(name) {
+		return "", fmt.Errorf("postgres: invalid index name %q: %w", name, storage.ErrInvalidQuery)
+	}
+	if len(keys) == 0 {
+		return "", fmt.Errorf("postgres: index %s has no keys: %w", name, storage.ErrInvalidQuery)
+	}
+	var cols []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		var expr string
+		switch k {
+		case "objectId", "_id":
+			expr = `"objectId"`
+		case "createdAt", "_created_at":
+			expr = `"createdAt"`
+		case "updatedAt", "_updated_at":
+			expr = `"updatedAt"`
+		default:
+			segs, err := splitPath(k)
+			if err != nil {
+				return "", err
+			}
+			expr = `"data"`
+			for _, seg := range segs {
+				expr += " -> " + quoteLiteral(seg)
+			}
+			expr = "(" + expr + ")"
+		}
+		switch dir := keys[k].(type) {
+		case float64, int, int64, json.Number:
+			if fmt.Sprint(dir) == "-1" {
+				expr += " DESC"
+			}
+		default:
+			return "", fmt.Errorf("postgres: index %s: key %s: type %v: %w", name, k, dir, storage.ErrInvalidQuery)
+		}
+		cols = append(cols, expr)
+	}
+	return `CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("i", class, name)) +
+		` ON ` + s.table(class) + ` (` + strings.Join(cols, ", ") + `)`, nil
+}
