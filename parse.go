@@ -105,6 +105,8 @@ type App struct {
 	Objects *Objects
 	// Schemas reads and changes class schemas.
 	Schemas *Schemas
+	// Functions holds the cloud functions.
+	Functions *Functions
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -140,6 +142,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Objects = &Objects{app: a}
 	a.Schemas = &Schemas{app: a}
+	a.Functions = &Functions{}
 
 	watchCtx, stop := context.WithCancel(context.Background())
 	a.stop = stop

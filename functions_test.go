@@ -1,0 +1,50 @@
+package parse_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/parsego/parse"
+)
+
+func TestFunctions(t *testing.T) {
+	t.Parallel()
+	app, ctx := newApp(t), context.Background()
+	app.Functions.Define("echo", func(ctx context.Context, req parse.FunctionRequest) (any, error) { return req.Params, nil })
+	app.Functions.Define("isMaster", func(ctx context.Context, req parse.FunctionRequest) (any, error) { return req.Auth.Master, nil })
+	app.Functions.Define("fail", func(context.Context, parse.FunctionRequest) (any, error) {
+		return nil, parse.NewError(parse.ValidationError, "no")
+	})
+	app.Functions.Define("crash", func(context.Context, parse.FunctionRequest) (any, error) { return nil, errors.New("boom") })
+	app.Functions.Define("count", func(context.Context, parse.FunctionRequest) (any, error) { return 3, nil })
+
+	tests := []struct {
+		ctx    context.Context
+		name   string
+		params map[string]any
+		want   string
+		code   int
+	}{
+		{ctx, "echo", map[string]any{"a": 1.0}, `{"a":1}`, 0},
+		{ctx, "isMaster", nil, `true`, 0},
+		{parse.WithAuth(ctx, parse.Auth{}), "isMaster", nil, `false`, 0},
+		{ctx, "count", nil, `3`, 0},
+		{ctx, "fail", nil, "", parse.ValidationError},
+		{ctx, "crash", nil, "", parse.ScriptFailed},
+		{ctx, "nope", nil, "", parse.ScriptFailed},
+	}
+	for _, tt := range tests {
+		got, err := app.Functions.Run(tt.ctx, tt.name, tt.params)
+		if code := parse.ErrorCode(err); code != tt.code {
+			t.Errorf("%s: error %v, want code %d", tt.name, err, tt.code)
+			continue
+		}
+		if err == nil && string(parse.AppendJSON(nil, got)) != tt.want {
+			t.Errorf("%s = %s, want %s", tt.name, parse.AppendJSON(nil, got), tt.want)
+		}
+	}
+	if names := app.Functions.Names(); len(names) != 5 || names[0] != "count" {
+		t.Errorf("Names() = %v", names)
+	}
+}
