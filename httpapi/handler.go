@@ -1,0 +1,368 @@
+// Package httpapi serves a parse.App over HTTP in the exact wire format of
+// the Node.js Parse Server (9.x), so that existing Parse apps and the
+// official SDKs work against it unchanged: the same routes, keys, status
+// codes, headers, JSON shapes and Parse error codes.
+//
+// The handler only translates: it decodes the wire, authenticates the keys
+// through the App, calls the App's services and encodes their answers. The
+// App enforces every rule; httpapi never reaches the store.
+//
+// Served: /health; find, create, get, update and delete on /classes; get on
+// /users/{id}, /installations/{id}, /roles and /roles/{id}; /batch; get on
+// /schemas. Any other path answers Express's 404 page after the keys are
+// checked, as the reference does for routes it lacks. HTTP requests and
+// batch sub-requests go through one dispatch (match, then serve).
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/parse/", http.StripPrefix("/parse", httpapi.New(app, httpapi.Options{})))
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/parsego/parse"
+)
+
+// Options tune the handler. The zero value serves the App as the reference
+// server would with its default options.
+type Options struct {
+	// MountPath is the path prefix the API is mounted at ("/parse"). Batch
+	// sub-requests carry it in their paths. It defaults to the path of the
+	// App's ServerURL; the path of its PublicServerURL is accepted too.
+	MountPath string
+	// AllowOrigin lists the origins CORS answers allow, as the reference's
+	// allowOrigin option: a request's Origin is echoed when listed, else the
+	// first entry is sent. Empty: "*".
+	AllowOrigin []string
+	// AllowHeaders adds request headers to the CORS allow list, as the
+	// reference's allowHeaders option.
+	AllowHeaders []string
+}
+
+// handler is the http.Handler New returns. Everything in it is fixed at
+// construction except the buffer pool.
+type handler struct {
+	app *parse.App
+	cfg parse.Config
+	// mount is stripped from request paths that still carry it (a handler
+	// mounted without http.StripPrefix); prefixes are the mount paths batch
+	// sub-request paths may start with, longest first.
+	mount    string
+	prefixes []string
+	cors     cors
+
+	// Header values are assigned as shared slices rather than through
+	// Header.Set, which allocates a new slice for every response.
+	ctJSON, ctText, ctHTML, cspNone, nosniff []string
+
+	bufs sync.Pool // *[]byte response and body buffers
+}
+
+// New returns an http.Handler serving app's REST API. Mount it under the
+// API's path with http.StripPrefix ("/parse"), or directly at
+// MountPath+"/": paths that still carry the mount path are stripped of it.
+func New(app *parse.App, opts Options) http.Handler {
+	cfg := app.Config()
+	h := &handler{
+		app:     app,
+		cfg:     cfg,
+		cors:    newCORS(opts),
+		ctJSON:  []string{"application/json; charset=utf-8"},
+		ctText:  []string{"text/plain; charset=utf-8"},
+		ctHTML:  []string{"text/html; charset=utf-8"},
+		cspNone: []string{"default-src 'none'"},
+		nosniff: []string{"nosniff"},
+	}
+	serverPath, publicPath := urlPath(cfg.ServerURL), urlPath(cfg.PublicServerURL)
+	h.mount = cleanMount(opts.MountPath)
+	if opts.MountPath == "" {
+		h.mount = serverPath
+	}
+	for _, p := range []string{h.mount, serverPath, publicPath} {
+		if !contains(h.prefixes, p) {
+			h.prefixes = append(h.prefixes, p)
+		}
+	}
+	// Longest first, so that "/parse/v2" wins over "/parse".
+	for i := 1; i < len(h.prefixes); i++ {
+		for j := i; j > 0 && len(h.prefixes[j]) > len(h.prefixes[j-1]); j-- {
+			h.prefixes[j], h.prefixes[j-1] = h.prefixes[j-1], h.prefixes[j]
+		}
+	}
+	return h
+}
+
+func urlPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return ""
+	}
+	return cleanMount(u.Path)
+}
+
+// cleanMount normalizes a mount path to "/x/y" form, "" for the root.
+func cleanMount(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP runs the reference server's middleware chain in its order:
+// CORS and OPTIONS, /health, body parsing, method override, keys and
+// session, then the route.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r)
+	h.cors.apply(w.Header(), r)
+	if r.Method == http.MethodOptions {
+		h.writeText(w, http.StatusOK, "OK")
+		return
+	}
+	path := h.stripMount(r.URL.Path)
+	if isHealth(path) {
+		h.health(w)
+		return
+	}
+
+	in, err := h.readBody(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	method := r.Method
+	if method == http.MethodPost {
+		method = in.overrideMethod(method)
+	}
+	creds, err := h.credentials(r, &in)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	auth, err := h.app.Authenticate(r.Context(), creds)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+
+	rt := match(method, path)
+	if rt.kind == routeNone {
+		h.notFound(w, r, method)
+		return
+	}
+	c := call{route: rt, in: in, status: http.StatusOK}
+	if rt.readsQuery() && r.URL.RawQuery != "" {
+		c.query = queryParams(r.URL.RawQuery)
+	}
+	ctx := parse.WithAuth(r.Context(), auth)
+
+	bp := h.getBuf()
+	defer h.putBuf(bp)
+	out, err := h.serve(ctx, &c, (*bp)[:0])
+	*bp = out
+	if err != nil {
+		if errors.Is(err, errUnrouted) {
+			h.notFound(w, r, method)
+			return
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	if c.location != "" {
+		w.Header()["Location"] = []string{c.location}
+	}
+	h.writeJSON(w, c.status, out)
+}
+
+// stripMount removes the mount path from a path that still carries it.
+func (h *handler) stripMount(p string) string {
+	m := h.mount
+	if m != "" && strings.HasPrefix(p, m) && (len(p) == len(m) || p[len(m)] == '/') {
+		return p[len(m):]
+	}
+	return p
+}
+
+// call is one API request, from HTTP or from a batch item: its route, its
+// decoded input, and the status and Location its handler answers with.
+type call struct {
+	route route
+	in    input
+	query map[string]any // decoded query string (HTTP GET routes only)
+
+	status   int
+	location string
+}
+
+// serve runs a routed call, appending its JSON answer to b. It is the one
+// dispatch HTTP requests and batch sub-requests share.
+func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	switch c.route.kind {
+	case routeFind:
+		return h.find(ctx, c, b)
+	case routeGet:
+		return h.get(ctx, c, b)
+	case routeCreate:
+		return h.create(ctx, c, b)
+	case routeUpdate:
+		return h.update(ctx, c, b)
+	case routeDelete:
+		return h.delete(ctx, c, b)
+	case routeBatch:
+		return h.batch(ctx, c, b)
+	case routeSchemas:
+		return h.schemas(ctx, b)
+	case routeSchema:
+		return h.schema(ctx, c, b)
+	case routeSchemaWrite:
+		return h.schemaWrite(ctx, b)
+	}
+	return b, errUnrouted
+}
+
+// writeJSON sends a JSON body. net/http computes the Content-Length of a
+// small body itself, without the allocations of setting the header; a
+// large one gets it explicitly rather than a chunked encoding.
+func (h *handler) writeJSON(w http.ResponseWriter, status int, body []byte) {
+	hd := w.Header()
+	hd["Content-Type"] = h.ctJSON
+	if len(body) >= 2048 {
+		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (h *handler) writeText(w http.ResponseWriter, status int, body string) {
+	w.Header()["Content-Type"] = h.ctText
+	w.WriteHeader(status)
+	w.Write([]byte(body))
+}
+
+func (h *handler) getBuf() *[]byte {
+	if bp, ok := h.bufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 1024)
+	return &b
+}
+
+// putBuf returns a buffer to the pool unless a large response grew it:
+// keeping those would pin their memory for every later small response.
+func (h *handler) putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		h.bufs.Put(bp)
+	}
+}
+
+// routeKind names what a route does.
+type routeKind uint8
+
+const (
+	routeNone routeKind = iota
+	routeFind
+	routeGet
+	routeCreate
+	routeUpdate
+	routeDelete
+	routeBatch
+	routeSchemas
+	routeSchema
+	routeSchemaWrite
+)
+
+// route is a matched request: what to do, on which class and object.
+type route struct {
+	kind  routeKind
+	class string
+	id    string
+}
+
+// readsQuery reports whether the route takes query-string parameters.
+func (rt route) readsQuery() bool { return rt.kind == routeFind || rt.kind == routeGet }
+
+// match routes a method and a mount-relative path. It works on strings,
+// not on *http.Request, so that batch sub-requests route through it too.
+// Like Express, it ignores empty segments (doubled and trailing slashes)
+// and the letter case of the fixed segments.
+func match(method, path string) route {
+	var seg [3]string
+	n := 0
+	for path != "" {
+		var s string
+		s, path, _ = strings.Cut(strings.TrimLeft(path, "/"), "/")
+		if s == "" {
+			continue
+		}
+		if n == len(seg) {
+			return route{}
+		}
+		seg[n] = s
+		n++
+	}
+	if n == 0 {
+		return route{}
+	}
+	get := method == http.MethodGet || method == http.MethodHead
+	switch {
+	case strings.EqualFold(seg[0], "classes"):
+		switch {
+		case n == 2 && get:
+			return route{kind: routeFind, class: seg[1]}
+		case n == 2 && method == http.MethodPost:
+			return route{kind: routeCreate, class: seg[1]}
+		case n == 3 && get:
+			return route{kind: routeGet, class: seg[1], id: seg[2]}
+		case n == 3 && method == http.MethodPut:
+			return route{kind: routeUpdate, class: seg[1], id: seg[2]}
+		case n == 3 && method == http.MethodDelete:
+			return route{kind: routeDelete, class: seg[1], id: seg[2]}
+		}
+	case strings.EqualFold(seg[0], "users"):
+		// /users/me is the session's user, a route of its own (not yet served).
+		if n == 2 && get && !strings.EqualFold(seg[1], "me") {
+			return route{kind: routeGet, class: parse.ClassUser, id: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "roles"):
+		switch {
+		case n == 1 && get:
+			return route{kind: routeFind, class: parse.ClassRole}
+		case n == 2 && get:
+			return route{kind: routeGet, class: parse.ClassRole, id: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "installations"):
+		if n == 2 && get {
+			return route{kind: routeGet, class: parse.ClassInstallation, id: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "batch"):
+		if n == 1 && method == http.MethodPost {
+			return route{kind: routeBatch}
+		}
+	case strings.EqualFold(seg[0], "schemas"):
+		switch {
+		case n == 1 && get:
+			return route{kind: routeSchemas}
+		case n == 2 && get:
+			return route{kind: routeSchema, class: seg[1]}
+		case n == 1 && method == http.MethodPost,
+			n == 2 && (method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete):
+			return route{kind: routeSchemaWrite, class: seg[1]}
+		}
+	}
+	return route{}
+}
