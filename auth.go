@@ -3,6 +3,8 @@ package parse
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/parsego/parse/storage"
@@ -131,35 +133,81 @@ func keyEqual(presented, configured string) bool {
 	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
 }
 
-// userForSession finds the user of a live session token in one query for
-// the session and one for its user.
+// userForSession finds the user of a live session token: from the session
+// cache, else with one round trip where the store can join (storage.Joiner:
+// the session and its user in one statement), two where it can't.
 func (a *App) userForSession(ctx context.Context, token string) (*Object, error) {
 	invalid := NewError(InvalidSessionToken, "Invalid session token")
+	now := time.Now()
+	if u, ok := a.sessionCache.get(token, now); ok {
+		return u, nil
+	}
+	session, userRow, err := a.lookupSession(ctx, token)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	if userRow == nil {
+		return nil, invalid
+	}
+	var doc struct {
+		ExpiresAt *struct {
+			ISO string `json:"iso"`
+		} `json:"expiresAt"`
+	}
+	if err := json.Unmarshal(session.Data, &doc); err != nil {
+		return nil, &Error{Code: InternalServerError, Message: "corrupt stored session", Err: err}
+	}
+	var expires time.Time
+	if doc.ExpiresAt != nil {
+		if expires, err = ParseDate(doc.ExpiresAt.ISO); err != nil || !expires.After(now) {
+			return nil, invalid
+		}
+	}
+	user, err := a.decodeStored(ClassUser, *userRow)
+	if err != nil {
+		return nil, err
+	}
+	a.sessionCache.put(token, user, expires, now)
+	return user, nil
+}
+
+// lookupSession reads the session of a token and its user's row (nil when
+// the user is gone).
+func (a *App) lookupSession(ctx context.Context, token string) (storage.Object, *storage.Object, error) {
 	store := a.storeFor(ctx)
-	sessions, err := store.Find(ctx, ClassSession, storage.Query{
+	if j, ok := store.(storage.Joiner); ok {
+		return j.FindJoined(ctx, storage.JoinLookup{
+			Class: ClassSession, Field: "sessionToken", Value: token,
+			Pointer: "user", TargetClass: ClassUser,
+		})
+	}
+	rows, err := store.Find(ctx, ClassSession, storage.Query{
 		Where: storage.Cmp{Field: "sessionToken", Op: storage.Eq, Value: token},
 		Limit: 1,
 	})
 	if err != nil {
-		return nil, a.storeError(err)
+		return storage.Object{}, nil, err
 	}
-	if len(sessions) == 0 {
-		return nil, invalid
+	if len(rows) == 0 {
+		return storage.Object{}, nil, storage.ErrNotFound
 	}
-	session, err := a.decodeStored(ClassSession, sessions[0])
+	var doc struct {
+		User *struct {
+			ObjectID string `json:"objectId"`
+		} `json:"user"`
+	}
+	if err := json.Unmarshal(rows[0].Data, &doc); err != nil || doc.User == nil {
+		return rows[0], nil, nil
+	}
+	u, err := store.Get(ctx, ClassUser, doc.User.ObjectID, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return rows[0], nil, nil
+	}
 	if err != nil {
-		return nil, err
+		return storage.Object{}, nil, err
 	}
-	if exp, ok := session.Fields["expiresAt"].(time.Time); ok && !exp.After(time.Now()) {
-		return nil, invalid
-	}
-	ptr, ok := session.Fields["user"].(Pointer)
-	if !ok {
-		return nil, invalid
-	}
-	u, err := store.Get(ctx, ClassUser, ptr.ObjectID, nil)
-	if err != nil {
-		return nil, invalid
-	}
-	return a.decodeStored(ClassUser, u)
+	return rows[0], &u, nil
 }

@@ -62,8 +62,49 @@ func (f *Functions) Run(ctx context.Context, name string, params map[string]any)
 		}
 		return nil, &Error{Code: ScriptFailed, Message: err.Error(), Err: err}
 	}
-	if res, err = normalize(res); err != nil {
+	if res, err = normalizeResult(res); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// normalizeResult turns a function's result into field values, as
+// normalize does, except that objects stay whole: the reference sends a
+// returned Parse.Object in full ({"__type":"Object",...}), not as a
+// pointer.
+func normalizeResult(v any) (any, error) {
+	switch x := v.(type) {
+	case *Object:
+		if x == nil {
+			return nil, nil
+		}
+		return x, nil
+	case []*Object:
+		out := make([]any, len(x))
+		for i, o := range x {
+			out[i], _ = normalizeResult(o)
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalizeResult(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			n, err := normalizeResult(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	}
+	return normalize(v)
 }

@@ -18,6 +18,10 @@ func TestFunctions(t *testing.T) {
 	})
 	app.Functions.Define("crash", func(context.Context, parse.FunctionRequest) (any, error) { return nil, errors.New("boom") })
 	app.Functions.Define("count", func(context.Context, parse.FunctionRequest) (any, error) { return 3, nil })
+	obj := &parse.Object{ClassName: "Thing", ID: "abcdefghij", Fields: map[string]any{"n": 1}}
+	app.Functions.Define("object", func(context.Context, parse.FunctionRequest) (any, error) {
+		return map[string]any{"one": obj, "list": []*parse.Object{obj}, "n": int64(2)}, nil
+	})
 
 	tests := []struct {
 		ctx    context.Context
@@ -30,6 +34,9 @@ func TestFunctions(t *testing.T) {
 		{ctx, "isMaster", nil, `true`, 0},
 		{parse.WithAuth(ctx, parse.Auth{}), "isMaster", nil, `false`, 0},
 		{ctx, "count", nil, `3`, 0},
+		// Objects are sent whole, as the reference encodes a Parse.Object.
+		{ctx, "object", nil, `{"list":[{"__type":"Object","className":"Thing","objectId":"abcdefghij","n":1}],"n":2,` +
+			`"one":{"__type":"Object","className":"Thing","objectId":"abcdefghij","n":1}}`, 0},
 		{ctx, "fail", nil, "", parse.ValidationError},
 		{ctx, "crash", nil, "", parse.ScriptFailed},
 		{ctx, "nope", nil, "", parse.ScriptFailed},
@@ -44,7 +51,7 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("%s = %s, want %s", tt.name, parse.AppendJSON(nil, got), tt.want)
 		}
 	}
-	if names := app.Functions.Names(); len(names) != 5 || names[0] != "count" {
+	if names := app.Functions.Names(); len(names) != 6 || names[0] != "count" {
 		t.Errorf("Names() = %v", names)
 	}
 }

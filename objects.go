@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parsego/parse/internal/jsonx"
 	"github.com/parsego/parse/storage"
 )
 
@@ -42,6 +43,18 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 	auth := AuthFrom(ctx)
 	if err := a.checkWritable(auth, class, "create"); err != nil {
 		return fail(err)
+	}
+	if class == ClassUser || class == ClassSession {
+		// Users sign up and sessions get tokens: one by one, through their
+		// services.
+		for i, fields := range list {
+			if class == ClassUser {
+				objs[i], errs[i] = a.Users.SignUp(ctx, fields)
+			} else {
+				objs[i], errs[i] = a.Sessions.Create(ctx, fields)
+			}
+		}
+		return objs, errs
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	writes := make([]*write, len(list))
@@ -288,7 +301,41 @@ func (s *Objects) Update(ctx context.Context, class, id string, fields map[strin
 	if err := a.checkWritable(auth, class, "update"); err != nil {
 		return nil, err
 	}
-	u := storage.Update{UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), WritePerm: auth.writePerms()}
+	switch class {
+	case ClassUser:
+		return a.Users.Update(ctx, id, fields)
+	case ClassSession:
+		return a.Sessions.Update(ctx, id, fields)
+	}
+	return a.updateObject(ctx, class, id, fields, writeOpts{})
+}
+
+// writeOpts are what the Users and Sessions services add to a generic
+// write.
+type writeOpts struct {
+	// hidden are internal fields (_hashed_password) written beside the
+	// object's own; a nil value removes one.
+	hidden map[string]any
+	// where is an extra condition the object must match (update).
+	where storage.Cond
+	// anyWriter skips the ACL check: where does the access control.
+	anyWriter bool
+}
+
+// updateObject applies an update the caller was allowed to make.
+func (a *App) updateObject(ctx context.Context, class, id string, fields map[string]any, opts writeOpts) (*Object, error) {
+	auth := AuthFrom(ctx)
+	u := storage.Update{UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), WritePerm: auth.writePerms(), Where: opts.where}
+	if opts.anyWriter {
+		u.WritePerm = nil
+	}
+	for _, k := range sortedKeys(opts.hidden) {
+		op, err := fieldOp(k, opts.hidden[k])
+		if err != nil {
+			return nil, err
+		}
+		u.Ops = append(u.Ops, op)
+	}
 	types := make(map[string]Field, len(fields))
 	var relations []relationOp
 	for k, v := range fields {
@@ -468,6 +515,12 @@ func (s *Objects) Delete(ctx context.Context, class, id string) error {
 	if err := a.checkWritable(auth, class, "delete"); err != nil {
 		return err
 	}
+	switch class {
+	case ClassUser:
+		return a.Users.Delete(ctx, id)
+	case ClassSession:
+		return a.Sessions.Delete(ctx, id)
+	}
 	if err := a.storeFor(ctx).Delete(ctx, class, id, auth.writePerms(), nil); err != nil {
 		return a.writeError(class, err)
 	}
@@ -480,11 +533,12 @@ func (a *App) checkWritable(auth Auth, class, action string) error {
 		return NewError(OperationForbidden, "read-only masterKey isn't allowed to perform the %s operation.", action)
 	}
 	switch class {
-	case ClassUser, ClassSession, ClassInstallation, ClassRole:
-		// These classes have rules of their own (password hashing, session
-		// tokens, installation de-duplication); until their services
-		// enforce them, generic object writes to them are refused rather
-		// than stored unchecked.
+	case ClassInstallation, ClassRole:
+		// These classes have rules of their own (installation
+		// de-duplication, role names); until their services enforce them,
+		// generic object writes to them are refused rather than stored
+		// unchecked. _User and _Session writes go through the Users and
+		// Sessions services.
 		return NewError(OperationForbidden, "%s objects are written through their own endpoints", class)
 	}
 	return nil
@@ -731,26 +785,61 @@ func (a *App) decodeStoredWith(cl *storage.Class, class string, so storage.Objec
 		ClassName: class, ID: so.ID, CreatedAt: so.CreatedAt.UTC(), UpdatedAt: so.UpdatedAt.UTC(),
 		ACL: aclFromPerms(so.ReadPerm, so.WritePerm),
 	}
-	var raw map[string]any
-	if len(so.Data) > 0 {
-		if err := json.Unmarshal(so.Data, &raw); err != nil {
-			return nil, &Error{Code: InternalServerError, Message: "corrupt stored object", Err: err}
-		}
+	corrupt := func(err error) error {
+		return &Error{Code: InternalServerError, Message: "corrupt stored object", Err: err}
 	}
-	o.Fields = make(map[string]any, len(raw))
-	for k, v := range raw {
-		if strings.HasPrefix(k, "_") {
-			continue
-		}
-		d, err := DecodeValue(v, false)
+	o.Fields = map[string]any{}
+	if len(so.Data) > 0 {
+		raw, err := jsonx.Decode(so.Data)
 		if err != nil {
-			return nil, &Error{Code: InternalServerError, Message: "corrupt stored object", Err: err}
+			return nil, corrupt(err)
 		}
-		o.Fields[k] = d
+		doc, ok := raw.(map[string]any)
+		if !ok {
+			return nil, corrupt(errors.New("stored data is not an object"))
+		}
+		for k, v := range doc {
+			if strings.HasPrefix(k, "_") {
+				delete(doc, k) // internal fields (password hashes, tokens) stay in the store
+				continue
+			}
+			if doc[k], err = decodeStored(v); err != nil {
+				return nil, corrupt(err)
+			}
+		}
+		o.Fields = doc
 	}
 	a.fillFileURLs(o.Fields)
 	addRelationFields(o, cl)
 	return o, nil
+}
+
+// decodeStored turns a decoded stored value into its typed form, reusing
+// the maps and slices the JSON decoder made: this is the read path of every
+// object, so it must not copy what it doesn't change.
+func decodeStored(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if t, ok := x["__type"]; ok {
+			return decodeTyped(t, x)
+		}
+		for k, e := range x {
+			d, err := decodeStored(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = d
+		}
+	case []any:
+		for i, e := range x {
+			d, err := decodeStored(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = d
+		}
+	}
+	return v, nil
 }
 
 // addRelationFields shows every relation field of the class as its
@@ -776,15 +865,24 @@ func (a *App) fillFileURLs(fields map[string]any) {
 	}
 }
 
-// FileURL is the public URL of a stored file.
+// FileURL is the public URL of a stored file; the name is escaped as the
+// reference escapes it (encodeURIComponent).
 func (a *App) FileURL(name string) string {
-	return a.cfg.PublicServerURL + "/files/" + a.cfg.AppID + "/" + name
+	return a.cfg.PublicServerURL + "/files/" + a.cfg.AppID + "/" + encodeURIComponent(name)
 }
 
 // writeError translates a store error of a write into a Parse error.
 func (a *App) writeError(class string, err error) error {
 	var dup *storage.DuplicateError
 	if errors.As(err, &dup) {
+		if class == ClassUser {
+			switch dup.Field {
+			case "username":
+				return errUsernameTaken()
+			case "email":
+				return NewError(EmailTaken, "Account already exists for this email address.")
+			}
+		}
 		return NewError(DuplicateValue, "A duplicate value for a field with unique values was provided")
 	}
 	return a.storeError(err)

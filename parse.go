@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parsego/parse/storage"
 )
@@ -49,6 +50,9 @@ type Config struct {
 
 	// Store holds the data.
 	Store storage.Store
+	// Blobs holds the contents of files. When nil and Store is also a
+	// BlobStore (storage/postgres is), the Store holds them.
+	Blobs BlobStore
 
 	// AllowClientClassCreation lets requests without the master key
 	// create classes by writing to them.
@@ -56,7 +60,25 @@ type Config struct {
 	// AllowCustomObjectID lets clients choose objectIds on create.
 	AllowCustomObjectID bool
 
+	// SessionLength is how long a new session lasts (default a year,
+	// DefaultSessionLength).
+	SessionLength time.Duration
+	// SessionCacheTTL is how long a resolved session token is remembered
+	// (default 5 s, DefaultSessionCacheTTL, as the reference; negative: no
+	// cache). This App's own revocations take effect at once; one made by
+	// another instance sharing the database reaches this one within the
+	// TTL.
+	SessionCacheTTL time.Duration
+	// AuthProviders validate the authData of sign-ups, logins and links,
+	// by provider name. The "anonymous" provider is built in unless
+	// DisableAnonymousUsers is set; any other provider is refused (252)
+	// unless registered here.
+	AuthProviders         map[string]AuthProvider
+	DisableAnonymousUsers bool
+
 	Limits Limits
+	// Files configures file uploads.
+	Files FilesConfig
 	// Logger receives the App's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -107,6 +129,14 @@ type App struct {
 	Schemas *Schemas
 	// Functions holds the cloud functions.
 	Functions *Functions
+	// Users signs users up, in and out, and guards the _User class.
+	Users *Users
+	// Sessions manages the _Session objects behind session tokens.
+	Sessions *Sessions
+
+	sessionCache *sessionCache
+	// Files stores and serves the contents of files.
+	Files *Files
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -126,6 +156,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, errors.New("parse: Config.Store is required")
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.SessionLength <= 0 {
+		cfg.SessionLength = DefaultSessionLength
+	}
+	if cfg.SessionCacheTTL == 0 {
+		cfg.SessionCacheTTL = DefaultSessionCacheTTL
+	}
 	cfg.ServerURL = strings.TrimSuffix(cfg.ServerURL, "/")
 	cfg.PublicServerURL = strings.TrimSuffix(cfg.PublicServerURL, "/")
 	if cfg.PublicServerURL == "" {
@@ -140,9 +176,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.schema.load(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.ensureSystemClasses(ctx); err != nil {
+		return nil, err
+	}
 	a.Objects = &Objects{app: a}
 	a.Schemas = &Schemas{app: a}
 	a.Functions = &Functions{}
+	a.Users = &Users{app: a}
+	a.Sessions = &Sessions{app: a}
+	a.sessionCache = newSessionCache(cfg.SessionCacheTTL)
+	files, err := newFiles(a, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Files = files
 
 	watchCtx, stop := context.WithCancel(context.Background())
 	a.stop = stop

@@ -29,6 +29,11 @@ type Query struct {
 	excludeKeys []string
 	include     []string
 	err         error
+
+	// anyReader skips the ACL check: a class rule restricted the query
+	// instead (a client's sessions are its own). restricted records that
+	// the class rules were applied.
+	anyReader, restricted bool
 }
 
 // Query starts a query on class.
@@ -201,6 +206,9 @@ func (q *Query) build(ctx context.Context) (storage.Query, error) {
 		where = append(where, c)
 	}
 	sq := storage.Query{ReadPerm: AuthFrom(ctx).readPerms(), Order: q.order, Skip: q.skip}
+	if q.anyReader {
+		sq.ReadPerm = nil
+	}
 	switch len(where) {
 	case 0:
 	case 1:
@@ -220,6 +228,9 @@ func (q *Query) build(ctx context.Context) (storage.Query, error) {
 
 // Find runs the query.
 func (q *Query) Find(ctx context.Context) ([]*Object, error) {
+	if err := q.restrict(ctx); err != nil {
+		return nil, err
+	}
 	sq, err := q.build(ctx)
 	if err != nil {
 		return nil, err
@@ -247,6 +258,9 @@ func (q *Query) Find(ctx context.Context) ([]*Object, error) {
 
 // Count returns how many objects match, ignoring limit and skip.
 func (q *Query) Count(ctx context.Context) (int64, error) {
+	if err := q.restrict(ctx); err != nil {
+		return 0, err
+	}
 	sq, err := q.build(ctx)
 	if err != nil {
 		return 0, err
@@ -265,6 +279,9 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	if !a.validClassName(q.class) {
 		return nil, NewError(ObjectNotFound, "Object not found.")
 	}
+	if err := q.restrict(ctx); err != nil {
+		return nil, err
+	}
 	cl, err := a.schema.get(ctx, q.class)
 	if err != nil {
 		return nil, a.storeError(err)
@@ -282,7 +299,11 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o, q.finish(ctx, []*Object{o})
+	if err := q.finish(ctx, []*Object{o}); err != nil {
+		return nil, err
+	}
+	addOwnSessionToken(AuthFrom(ctx), o)
+	return o, nil
 }
 
 func (q *Query) getWhere(ctx context.Context, id string) (storage.Object, error) {
@@ -314,6 +335,7 @@ func (q *Query) finish(ctx context.Context, objs []*Object) error {
 	if err := q.app.include(ctx, objs, include); err != nil {
 		return err
 	}
+	afterRead(AuthFrom(ctx), q.class, objs)
 	if q.keys != nil {
 		for _, o := range objs {
 			project(o, q.keys)

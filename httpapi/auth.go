@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/parsego/parse"
+	"github.com/parsego/parse/internal/jsonx"
 )
 
 // errMalformedContext answers a cloud-code context that is not a JSON
@@ -160,7 +161,7 @@ func validContext(v any) bool {
 }
 
 func isJSONObject(s string) bool {
-	v, err := decodeJSON([]byte(s))
+	v, err := jsonx.Decode([]byte(s))
 	_, ok := v.(map[string]any)
 	return err == nil && ok
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/parsego/parse"
+	"github.com/parsego/parse/internal/jsonx"
 )
 
 // input is a request's decoded JSON body.
@@ -102,7 +103,7 @@ func decodeBody(b []byte) (input, error) {
 	if b[0] != '{' && b[0] != '[' {
 		return input{}, errInvalidJSON
 	}
-	v, err := decodeJSON(b)
+	v, err := jsonx.Decode(b)
 	if err != nil {
 		return input{}, errInvalidJSON
 	}
@@ -224,7 +225,7 @@ func decodeParam(s string) any {
 	case t == "null":
 		return nil
 	case t[0] == '{' || t[0] == '[' || t[0] == '"':
-		if v, err := decodeJSON([]byte(t)); err == nil {
+		if v, err := jsonx.Decode([]byte(t)); err == nil {
 			return v
 		}
 	case isJSONNumber(t):

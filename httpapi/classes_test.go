@@ -112,7 +112,7 @@ func TestUpdateOperators(t *testing.T) {
 func TestCreateAnswer(t *testing.T) {
 	t.Parallel()
 	// A class with a default value and a relation field, made in the store
-	// before the App starts (the schemas write API isn't served yet).
+	// before the App starts.
 	e := newEnv(t, func(cfg *parse.Config, _ *httpapi.Options) {
 		_, err := cfg.Store.AddFields(context.Background(), "CrDefaults", map[string]storage.Field{
 			"dflt":  {Type: "String", DefaultValue: json.RawMessage(`"hello"`)},

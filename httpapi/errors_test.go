@@ -143,11 +143,12 @@ func TestRouting(t *testing.T) {
 		{req{method: "POST", path: "/classes/Route/" + id, body: `{"_method":"PATCH"}`}, "Cannot PATCH /parse/classes/Route/" + id},
 		{req{method: "POST", path: "/classes/Route/" + id, body: `{"a":2}`}, "Cannot POST /parse/classes/Route/" + id},
 		{req{method: "GET", path: "/classes/Route/" + id + "/extra"}, "Cannot GET /parse/classes/Route/" + id + "/extra"},
-		{req{method: "GET", path: "/users/me"}, "Cannot GET /parse/users/me"},
-		{req{method: "GET", path: "/users"}, "Cannot GET /parse/users"},
-		{req{method: "POST", path: "/users", body: `{}`}, "Cannot POST /parse/users"},
+		{req{method: "GET", path: "/users/me/x"}, "Cannot GET /parse/users/me/x"},
+		{req{method: "PATCH", path: "/users"}, "Cannot PATCH /parse/users"},
+		{req{method: "PUT", path: "/login", body: `{}`}, "Cannot PUT /parse/login"},
 		{req{method: "GET", path: "/batch"}, "Cannot GET /parse/batch"},
-		{req{method: "POST", path: "/schemas/Route", auth: "master", body: `{}`}, "Cannot POST /parse/schemas/Route"},
+		{req{method: "PUT", path: "/schemas", auth: "master", body: `{}`}, "Cannot PUT /parse/schemas"},
+		{req{method: "GET", path: "/functions/hello"}, "Cannot GET /parse/functions/hello"},
 		{req{method: "GET", path: "/a'b\"<c>&"}, "Cannot GET /parse/a%27b%22%3Cc%3E&amp;"},
 	}
 	for _, c := range notFound {

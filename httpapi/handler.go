@@ -8,10 +8,12 @@
 // App enforces every rule; httpapi never reaches the store.
 //
 // Served: /health; find, create, get, update and delete on /classes; get on
-// /users/{id}, /installations/{id}, /roles and /roles/{id}; /batch; get on
-// /schemas. Any other path answers Express's 404 page after the keys are
-// checked, as the reference does for routes it lacks. HTTP requests and
-// batch sub-requests go through one dispatch (match, then serve).
+// /users/{id}, /installations/{id}, /roles and /roles/{id}; /batch; the
+// schema API (/schemas, /purge); cloud functions (POST /functions/{name});
+// files (/files: upload, download, delete; files.go). Any other path
+// answers Express's 404 page after the keys are checked, as the reference
+// does for routes it lacks. HTTP requests and batch sub-requests go through
+// one dispatch (match, then serve).
 //
 //	mux := http.NewServeMux()
 //	mux.Handle("/parse/", http.StripPrefix("/parse", httpapi.New(app, httpapi.Options{})))
@@ -125,8 +127,8 @@ func contains(list []string, s string) bool {
 }
 
 // ServeHTTP runs the reference server's middleware chain in its order:
-// CORS and OPTIONS, /health, body parsing, method override, keys and
-// session, then the route.
+// CORS and OPTIONS, /health, the files routes, body parsing, method
+// override, keys and session, then the route.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(w, r)
 	h.cors.apply(w.Header(), r)
@@ -137,6 +139,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := h.stripMount(r.URL.Path)
 	if isHealth(path) {
 		h.health(w)
+		return
+	}
+	// The files routes take raw bodies and their own keys (files.go).
+	if rt := h.fileRoute(r, path); rt.kind != fileNone {
+		h.serveFile(w, r, rt)
 		return
 	}
 
@@ -154,13 +161,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	rt := match(method, path)
+	token := creds.SessionToken
+	if rt.kind == routeLogin || rt.kind == routeSessionMe {
+		// As the reference: a session token sent to /login is dropped, and
+		// GET /sessions/me looks its token up itself.
+		creds.SessionToken = ""
+	}
 	auth, err := h.app.Authenticate(r.Context(), creds)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	if rt.kind == routeSessionMe {
+		auth.SessionToken = token
+	}
 
-	rt := match(method, path)
 	if rt.kind == routeNone {
 		h.notFound(w, r, method)
 		return
@@ -168,6 +184,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := call{route: rt, in: in, status: http.StatusOK}
 	if rt.readsQuery() && r.URL.RawQuery != "" {
 		c.query = queryParams(r.URL.RawQuery)
+	} else if (rt.kind == routeFunction || rt.kind == routeLogin) && r.URL.RawQuery != "" {
+		c.query = formParams(r.URL.RawQuery)
 	}
 	ctx := parse.WithAuth(r.Context(), auth)
 
@@ -229,8 +247,30 @@ func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) 
 		return h.schemas(ctx, b)
 	case routeSchema:
 		return h.schema(ctx, c, b)
-	case routeSchemaWrite:
-		return h.schemaWrite(ctx, b)
+	case routeSchemaCreate:
+		return h.schemaCreate(ctx, c, b)
+	case routeSchemaUpdate:
+		return h.schemaUpdate(ctx, c, b)
+	case routeSchemaDelete:
+		return h.schemaDelete(ctx, c, b)
+	case routePurge:
+		return h.purge(ctx, c, b)
+	case routeFunction:
+		return h.function(ctx, c, b)
+	case routeSignUp:
+		return h.signUp(ctx, c, b)
+	case routeUserUpdate:
+		return h.userUpdate(ctx, c, b)
+	case routeUserMe:
+		return h.userMe(ctx, b)
+	case routeLogin:
+		return h.logIn(ctx, c, b)
+	case routeLogout:
+		return h.logOut(ctx, b)
+	case routeSessionCreate:
+		return h.sessionCreate(ctx, c, b)
+	case routeSessionMe:
+		return h.sessionMe(ctx, b)
 	}
 	return b, errUnrouted
 }
@@ -283,7 +323,18 @@ const (
 	routeBatch
 	routeSchemas
 	routeSchema
-	routeSchemaWrite
+	routeSchemaCreate
+	routeSchemaUpdate
+	routeSchemaDelete
+	routePurge
+	routeFunction
+	routeSignUp        // POST /users, POST /classes/_User
+	routeUserUpdate    // PUT /users/{id}, PUT /classes/_User/{id}
+	routeUserMe        // GET /users/me
+	routeLogin         // GET or POST /login
+	routeLogout        // POST /logout
+	routeSessionCreate // POST /sessions, POST /classes/_Session
+	routeSessionMe     // GET /sessions/me
 )
 
 // route is a matched request: what to do, on which class and object.
@@ -324,6 +375,12 @@ func match(method, path string) route {
 		switch {
 		case n == 2 && get:
 			return route{kind: routeFind, class: seg[1]}
+		case n == 2 && method == http.MethodPost && seg[1] == parse.ClassUser:
+			return route{kind: routeSignUp, class: seg[1]}
+		case n == 2 && method == http.MethodPost && seg[1] == parse.ClassSession:
+			return route{kind: routeSessionCreate, class: seg[1]}
+		case n == 3 && method == http.MethodPut && seg[1] == parse.ClassUser:
+			return route{kind: routeUserUpdate, class: seg[1], id: seg[2]}
 		case n == 2 && method == http.MethodPost:
 			return route{kind: routeCreate, class: seg[1]}
 		case n == 3 && get:
@@ -334,9 +391,42 @@ func match(method, path string) route {
 			return route{kind: routeDelete, class: seg[1], id: seg[2]}
 		}
 	case strings.EqualFold(seg[0], "users"):
-		// /users/me is the session's user, a route of its own (not yet served).
-		if n == 2 && get && !strings.EqualFold(seg[1], "me") {
+		switch {
+		case n == 1 && get:
+			return route{kind: routeFind, class: parse.ClassUser}
+		case n == 1 && method == http.MethodPost:
+			return route{kind: routeSignUp, class: parse.ClassUser}
+		case n == 2 && get && strings.EqualFold(seg[1], "me"):
+			return route{kind: routeUserMe, class: parse.ClassUser}
+		case n == 2 && get:
 			return route{kind: routeGet, class: parse.ClassUser, id: seg[1]}
+		case n == 2 && method == http.MethodPut:
+			return route{kind: routeUserUpdate, class: parse.ClassUser, id: seg[1]}
+		case n == 2 && method == http.MethodDelete:
+			return route{kind: routeDelete, class: parse.ClassUser, id: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "login"):
+		if n == 1 && (get || method == http.MethodPost) {
+			return route{kind: routeLogin}
+		}
+	case strings.EqualFold(seg[0], "logout"):
+		if n == 1 && method == http.MethodPost {
+			return route{kind: routeLogout}
+		}
+	case strings.EqualFold(seg[0], "sessions"):
+		switch {
+		case n == 1 && get:
+			return route{kind: routeFind, class: parse.ClassSession}
+		case n == 1 && method == http.MethodPost:
+			return route{kind: routeSessionCreate, class: parse.ClassSession}
+		case n == 2 && method == http.MethodGet && strings.EqualFold(seg[1], "me"):
+			return route{kind: routeSessionMe, class: parse.ClassSession}
+		case n == 2 && get:
+			return route{kind: routeGet, class: parse.ClassSession, id: seg[1]}
+		case n == 2 && method == http.MethodPut:
+			return route{kind: routeUpdate, class: parse.ClassSession, id: seg[1]}
+		case n == 2 && method == http.MethodDelete:
+			return route{kind: routeDelete, class: parse.ClassSession, id: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "roles"):
 		switch {
@@ -359,9 +449,21 @@ func match(method, path string) route {
 			return route{kind: routeSchemas}
 		case n == 2 && get:
 			return route{kind: routeSchema, class: seg[1]}
-		case n == 1 && method == http.MethodPost,
-			n == 2 && (method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete):
-			return route{kind: routeSchemaWrite, class: seg[1]}
+		case n <= 2 && method == http.MethodPost:
+			return route{kind: routeSchemaCreate, class: seg[1]}
+		case n == 2 && method == http.MethodPut:
+			return route{kind: routeSchemaUpdate, class: seg[1]}
+		case n == 2 && method == http.MethodDelete:
+			return route{kind: routeSchemaDelete, class: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "purge"):
+		if n == 2 && method == http.MethodDelete {
+			return route{kind: routePurge, class: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "functions"):
+		// The function's name is in class. Only POST: GET is not routed.
+		if n == 2 && method == http.MethodPost {
+			return route{kind: routeFunction, class: seg[1]}
 		}
 	}
 	return route{}

@@ -337,6 +337,7 @@ type Field struct {
 type ClassUpdate struct {
 	CLP          json.RawMessage           // nil: unchanged
 	AddFields    map[string]Field          // added; ErrFieldExists when one is present
+	ChangeFields map[string]Field          // replace present fields' definitions (required, default value), values kept; ErrFieldExists when the type differs, added when absent
 	DeleteFields []string                  // removed, with their values in every object
 	AddIndexes   map[string]map[string]any // created; ErrIndexNameExists when the name is taken
 	DropIndexes  []string                  // dropped
@@ -364,3 +365,24 @@ func (e *DuplicateError) Error() string { return "storage: duplicate value for "
 
 // Is makes errors.Is(err, ErrDuplicateValue) hold.
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicateValue }
+
+// Joiner is implemented by stores that can read an object together with
+// the object one of its Pointer fields points to, in one round trip. The
+// App resolves session tokens through it (the _Session of a token and its
+// _User); stores without it answer with Find and Get.
+type Joiner interface {
+	// FindJoined returns the object of l.Class whose string field l.Field
+	// equals l.Value (the first one, if several do), ignoring ACLs, and
+	// the object of l.TargetClass that its Pointer field l.Pointer names,
+	// or nil when that field is unset or its object doesn't exist.
+	// ErrNotFound when no object matches (or the class doesn't exist).
+	FindJoined(ctx context.Context, l JoinLookup) (obj Object, target *Object, err error)
+}
+
+// JoinLookup is a Joiner's lookup: an object by a (unique) string field,
+// and the target of one of its Pointer fields. Field and Pointer are
+// top-level field names.
+type JoinLookup struct {
+	Class, Field, Value  string
+	Pointer, TargetClass string
+}

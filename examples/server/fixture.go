@@ -1,6 +1,10 @@
 package main
 
-import "github.com/parsego/parse"
+import (
+	"context"
+
+	"github.com/parsego/parse"
+)
 
 // The fixture app is the app the conformance suite, the SDK tests and the
 // benchmarks in ../shared expect every server under test to be: the
@@ -30,16 +34,10 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 
 // What the fixture app still lacks, each waiting for the mechanism named:
 //
-//   - cloud functions hello, echo, whoami, isMaster and fail (141):
-//     app.Functions.Define exists, the HTTP route (/functions) is to come;
-//     they belong in registerFixtureCode;
 //   - beforeSave/afterSave/beforeDelete/afterDelete on TriggerTest, the
 //     after-triggers writing TriggerLog objects: triggers;
 //   - job touchJob (writes a JobLog, returns "done"): background jobs and
 //     _JobStatus;
-//   - file uploads for public, anonymous and authenticated callers, 20 MB
-//     maximum, names <32 hex>_<name> served at <serverURL>/files/APP/<name>:
-//     the files service and a files adapter;
 //   - anonymous users and the insecure auth adapters: users and authData;
 //   - email verification off with an email adapter so that password-reset
 //     requests succeed, app name "reference": the mail adapter and an app
@@ -49,13 +47,34 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 //     service and its adapter.
 
 // configureFixture sets the fixture's options that live in parse.Config
-// rather than in flags (none yet: see the list above).
+// rather than in flags: file uploads for everyone (the 20 MB limit and
+// the <32 hex>_<name> names are the defaults; the files are kept in the
+// database).
 func configureFixture(cfg *parse.Config) {
-	_ = cfg
+	cfg.Files.Upload = &parse.FileUpload{EnableForPublic: true, EnableForAnonymousUser: true, EnableForAuthenticatedUser: true}
 }
 
-// registerFixtureCode registers the fixture's cloud code on the App (none
-// yet: see the list above).
+// registerFixtureCode registers the fixture's cloud code on the App: the
+// functions of ../shared/reference/cloud/main.js (its triggers and job are
+// still missing: see the list above).
 func registerFixtureCode(app *parse.App) {
-	_ = app
+	fn := app.Functions
+	fn.Define("hello", func(context.Context, parse.FunctionRequest) (any, error) {
+		return "Hello world!", nil
+	})
+	fn.Define("echo", func(_ context.Context, req parse.FunctionRequest) (any, error) {
+		return req.Params, nil
+	})
+	fn.Define("whoami", func(_ context.Context, req parse.FunctionRequest) (any, error) {
+		if req.Auth.User == nil {
+			return nil, nil
+		}
+		return req.Auth.User.Fields["username"], nil
+	})
+	fn.Define("isMaster", func(_ context.Context, req parse.FunctionRequest) (any, error) {
+		return req.Auth.Master, nil
+	})
+	fn.Define("fail", func(context.Context, parse.FunctionRequest) (any, error) {
+		return nil, parse.NewError(parse.ScriptFailed, "failed on purpose")
+	})
 }

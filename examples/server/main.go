@@ -25,6 +25,7 @@ import (
 
 	"github.com/parsego/parse"
 	"github.com/parsego/parse/httpapi"
+	"github.com/parsego/parse/storage/fsblob"
 	"github.com/parsego/parse/storage/postgres"
 )
 
@@ -78,6 +79,13 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	}
 	defer store.Close()
 	cfg.Store = store
+	if opts.filesDir != "" {
+		blobs, err := fsblob.New(opts.filesDir, fsblob.Options{})
+		if err != nil {
+			return err
+		}
+		cfg.Blobs = blobs
+	}
 
 	app, err := parse.New(ctx, cfg)
 	if err != nil {

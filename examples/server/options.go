@@ -20,6 +20,7 @@ type options struct {
 	addr        string
 	mount       string
 	databaseURI string
+	filesDir    string
 	publicURL   string
 	fixture     bool
 	logLevel    slog.Level
@@ -35,6 +36,7 @@ var envNames = map[string]string{
 	"addr":                        "PARSE_SERVER_ADDR",
 	"mount":                       "PARSE_SERVER_MOUNT_PATH",
 	"db":                          "PARSE_SERVER_DATABASE_URI",
+	"files-dir":                   "PARSE_SERVER_FILES_DIR",
 	"app-id":                      "PARSE_SERVER_APPLICATION_ID",
 	"master-key":                  "PARSE_SERVER_MASTER_KEY",
 	"readonly-master-key":         "PARSE_SERVER_READ_ONLY_MASTER_KEY",
@@ -57,6 +59,7 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:1337", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.mount, "mount", "/parse", "path the API is mounted at")
 	fs.StringVar(&o.databaseURI, "db", "", "PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/parsego (required for now)")
+	fs.StringVar(&o.filesDir, "files-dir", "", "keep uploaded files in this directory (one machine only) rather than in the database")
 	fs.StringVar(&o.appID, "app-id", "", "application id (required)")
 	fs.StringVar(&o.masterKey, "master-key", "", "master key (required)")
 	fs.StringVar(&o.readOnlyMasterKey, "readonly-master-key", "", "read-only master key")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
@@ -100,11 +101,18 @@ func (s *Store) Insert(ctx context.Context, class string, objs ...storage.Object
 			return fmt.Errorf("postgres: insert into %s: %w", class, storage.ErrClassNotFound)
 		}
 	}
-	ins := psql.Insert(s.table(class)).Columns(`"objectId"`, `"createdAt"`, `"updatedAt"`, `"_rperm"`, `"_wperm"`, `"data"`)
+	args := make([]any, 0, 6*len(objs))
 	for _, o := range objs {
-		ins = ins.Values(o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(rawOrEmpty(o.Data)))
+		args = append(args, o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(rawOrEmpty(o.Data)))
 	}
-	sql, args, err := ins.ToSql()
+	sql, err := s.stmts.get("insert", class, strconv.Itoa(len(objs)), func() (string, error) {
+		ins := psql.Insert(s.table(class)).Columns(`"objectId"`, `"createdAt"`, `"updatedAt"`, `"_rperm"`, `"_wperm"`, `"data"`)
+		for i := 0; i < len(args); i += 6 {
+			ins = ins.Values(args[i : i+6]...)
+		}
+		sql, _, err := ins.ToSql()
+		return sql, err
+	})
 	if err != nil {
 		return err
 	}
@@ -133,7 +141,11 @@ func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (
 	if classMissing {
 		return storage.Object{}, notFound
 	}
-	sql, args, err := psql.Select(objectColumns).From(s.table(class)).Where(cond).ToSql()
+	args := cond.args
+	sql, err := s.stmts.get("get", class, permShape(readPerms), func() (string, error) {
+		sql, _, err := psql.Select(objectColumns).From(s.table(class)).Where(cond).ToSql()
+		return sql, err
+	})
 	if err != nil {
 		return storage.Object{}, err
 	}
@@ -293,13 +305,29 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	if classMissing {
 		return storage.Object{}, notFound
 	}
-	up := psql.Update(s.table(class)).
-		Set(`"data"`, sq.Expr(expr, exprArgs...)).
-		Set(`"updatedAt"`, u.UpdatedAt)
+	args := append(exprArgs, u.UpdatedAt)
 	if u.SetACL {
-		up = up.Set(`"_rperm"`, u.NewReadPerm).Set(`"_wperm"`, u.NewWritePerm)
+		args = append(args, u.NewReadPerm, u.NewWritePerm)
 	}
-	sql, args, err := up.Where(cond).Suffix("RETURNING " + objectColumns).ToSql()
+	args = append(args, cond.args...)
+	build := func() (string, error) {
+		up := psql.Update(s.table(class)).
+			Set(`"data"`, sq.Expr(expr, exprArgs...)).
+			Set(`"updatedAt"`, u.UpdatedAt)
+		if u.SetACL {
+			up = up.Set(`"_rperm"`, u.NewReadPerm).Set(`"_wperm"`, u.NewWritePerm)
+		}
+		sql, _, err := up.Where(cond).Suffix("RETURNING " + objectColumns).ToSql()
+		return sql, err
+	}
+	var sql string
+	if u.Where == nil {
+		// The statement's text depends only on the operators' shape (their
+		// paths and values are arguments) and on which checks apply.
+		sql, err = s.stmts.get("update", class, expr+"|"+permShape(u.WritePerm)+strconv.FormatBool(u.SetACL), build)
+	} else {
+		sql, err = build()
+	}
 	if err != nil {
 		return storage.Object{}, err
 	}

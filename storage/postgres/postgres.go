@@ -14,7 +14,9 @@
 //     means public) and "data" jsonb with every other field, indexed by a GIN
 //     index (jsonb_path_ops) serving equality, In and All conditions;
 //   - one join table "_Join:<field>:<OwningClass>"("owningId", "relatedId")
-//     per Relation field.
+//     per Relation field;
+//   - "_Files" and "_FileChunks": the contents of files, for the Store's
+//     blob methods (blobs.go).
 //
 // Schema changes take a per-class advisory lock, change _SCHEMA and the
 // tables in one transaction and notify the channel WatchSchema listens on.
@@ -81,6 +83,11 @@ type Options struct {
 	// Schema is the PostgreSQL namespace holding parsego's tables and
 	// functions, created when missing. Default "public".
 	Schema string
+	// MaxConns is the size of the pool Open creates when the DSN sets no
+	// pool_max_conns. Default 16: a server answers many requests at once,
+	// and PostgreSQL commits concurrent writers' transactions together, so
+	// pgxpool's default of max(4, CPUs) starves both.
+	MaxConns int32
 }
 
 // querier is what a Store runs statements on: the pool, or a transaction.
@@ -109,13 +116,24 @@ type Store struct {
 	channel string // the LISTEN/NOTIFY channel of the namespace
 
 	tables *tableCache // shared by a Store and its transaction stores
+	stmts  *stmtCache  // likewise
 	tx     *txState    // nil outside a transaction
 }
 
 // Open connects to dsn with a pool of its own, applies the migrations and
 // returns a Store whose Close closes the pool.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = 16
+		if opts.MaxConns > 0 {
+			cfg.MaxConns = opts.MaxConns
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
@@ -145,6 +163,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 		nsq:     quoteIdent(ns),
 		channel: channelName(ns),
 		tables:  newTableCache(),
+		stmts:   &stmtCache{},
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err

@@ -240,6 +240,9 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 	if err := checkFields(class, u.AddFields); err != nil {
 		return storage.Class{}, err
 	}
+	if err := checkFields(class, u.ChangeFields); err != nil {
+		return storage.Class{}, err
+	}
 	for _, f := range u.DeleteFields {
 		if !validIdent(f) {
 			return storage.Class{}, fmt.Errorf("postgres: invalid field name %q: %w", f, storage.ErrInvalidQuery)
@@ -298,6 +301,17 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			doc.Fields[name] = u.AddFields[name]
 		}
 		s.addJoinTables(ch, class, u.AddFields)
+		changed := map[string]storage.Field{}
+		for _, name := range slices.Sorted(maps.Keys(u.ChangeFields)) {
+			f := u.ChangeFields[name]
+			if prev, ok := doc.Fields[name]; !ok {
+				changed[name] = f
+			} else if prev.Type != f.Type || prev.TargetClass != f.TargetClass {
+				return nil, fmt.Errorf("postgres: update class %s: field %s changes type: %w", class, name, storage.ErrFieldExists)
+			}
+			doc.Fields[name] = f
+		}
+		s.addJoinTables(ch, class, changed)
 
 		for _, name := range u.DropIndexes {
 			if _, ok := doc.Indexes[name]; !ok {

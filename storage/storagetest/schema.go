@@ -229,6 +229,34 @@ func testSchema(t *testing.T, o opener) {
 		wantFieldDef(t, "loaded", got.Fields, "name", storage.Field{Type: "String", Required: true})
 	})
 
+	t.Run("UpdateClassChangeFields", func(t *testing.T) {
+		ctx, s := o.fresh(t)
+		mustClass(t, ctx, s, "GameScore", "score", "Number", "name", "String")
+		mustInsert(t, ctx, s, "GameScore", obj("g1", `{"score":1,"name":"a"}`))
+		c, err := s.UpdateClass(ctx, "GameScore", storage.ClassUpdate{ChangeFields: map[string]storage.Field{
+			"score": {Type: "Number", Required: true, DefaultValue: raw(`0`)},
+			"fans":  {Type: "Relation", TargetClass: "_User"},
+		}})
+		if err != nil {
+			t.Fatalf("UpdateClass ChangeFields: %v", err)
+		}
+		wantFieldDef(t, "returned", c.Fields, "score", storage.Field{Type: "Number", Required: true, DefaultValue: raw(`0`)})
+		wantFieldDef(t, "returned", c.Fields, "fans", storage.Field{Type: "Relation", TargetClass: "_User"})
+		wantFieldDef(t, "returned", c.Fields, "name", storage.Field{Type: "String"})
+		got := loadClass(t, ctx, s, "GameScore")
+		wantFieldDef(t, "loaded", got.Fields, "score", storage.Field{Type: "Number", Required: true, DefaultValue: raw(`0`)})
+		wantData(t, "values kept", mustGet(t, ctx, s, "GameScore", "g1").Data, `{"score":1,"name":"a"}`)
+		// A field added through ChangeFields is a field like any other:
+		// the Relation's join table exists.
+		if err := s.AddRelation(ctx, storage.Relation{OwningClass: "GameScore", Field: "fans", OwningID: "g1"}, "u1"); err != nil {
+			t.Fatalf("AddRelation on a field added by ChangeFields: %v", err)
+		}
+
+		_, err = s.UpdateClass(ctx, "GameScore", storage.ClassUpdate{ChangeFields: fields("name", "Number")})
+		wantErr(t, "ChangeFields changing a type", err, storage.ErrFieldExists)
+		wantFieldDef(t, "after ErrFieldExists", loadClass(t, ctx, s, "GameScore").Fields, "name", storage.Field{Type: "String"})
+	})
+
 	t.Run("UpdateClassDeleteFields", func(t *testing.T) {
 		ctx, s := o.fresh(t)
 		mustClass(t, ctx, s, "GameScore", "score", "Number", "name", "String", "meta", "Object")

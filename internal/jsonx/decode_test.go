@@ -1,4 +1,4 @@
-package httpapi
+package jsonx
 
 import (
 	"encoding/json"
@@ -19,9 +19,9 @@ var jsonSeeds = []string{
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 }
 
-// FuzzDecodeJSON holds decodeJSON to encoding/json: the same documents are
+// FuzzDecode holds Decode to encoding/json: the same documents are
 // valid, and decode to the same values.
-func FuzzDecodeJSON(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, s := range jsonSeeds {
 		f.Add([]byte(s))
 	}
@@ -30,7 +30,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-func TestDecodeJSON(t *testing.T) {
+func TestDecode(t *testing.T) {
 	for _, s := range jsonSeeds {
 		checkAgainstStdlib(t, []byte(s))
 	}
@@ -40,7 +40,7 @@ func checkAgainstStdlib(t *testing.T, b []byte) {
 	t.Helper()
 	var want any
 	wantErr := json.Unmarshal(b, &want)
-	got, err := decodeJSON(b)
+	got, err := Decode(b)
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("%q: error %v, encoding/json %v", b, err, wantErr)
 	}
@@ -51,10 +51,10 @@ func checkAgainstStdlib(t *testing.T, b []byte) {
 
 func BenchmarkDecodeBody(b *testing.B) {
 	body := []byte(`{"score":1337,"playerName":"Sean Plott","cheatMode":false,"tags":["a","b"],"when":{"__type":"Date","iso":"2011-08-21T18:02:52.249Z"}}`)
-	b.Run("decodeJSON", func(b *testing.B) {
+	b.Run("Decode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeJSON(body); err != nil {
+			if _, err := Decode(body); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,0 +1,69 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+func TestSessionsHTTP(t *testing.T) {
+	t.Parallel()
+	e := &recorder{env: newEnv(t)}
+	uid, tok := e.signUpHTTP(map[string]any{"username": "sessUser", "password": "pw"})
+	_, otherTok := e.signUpHTTP(map[string]any{"username": "sessOther", "password": "pw"})
+	res := e.do(req{method: "POST", path: "/login", headers: map[string]string{"X-Parse-Installation-Id": "sessinst"},
+		body: map[string]any{"username": "sessUser", "password": "pw"}})
+	tok2 := res.obj(t)["sessionToken"].(string)
+	userPtr := `{"__type":"Pointer","className":"_User","objectId":"` + uid + `"}`
+	session2 := func(id string) string {
+		return `{"objectId":"` + id + `","createdAt":"<date>","updatedAt":"<date>","createdWith":{"action":"login","authProvider":"password"},` +
+			`"expiresAt":{"__type":"Date","iso":"<date>"},"installationId":"sessinst","sessionToken":"` + tok2 + `","user":` + userPtr + `}`
+	}
+
+	res = e.do(req{method: "GET", path: "/sessions/me", headers: session(tok2)})
+	res.expect(t, http.StatusOK, session2("<id>"))
+	sid := res.obj(t)["objectId"].(string)
+	e.do(req{method: "GET", path: "/sessions/" + sid, headers: session(tok)}).expect(t, http.StatusOK, session2(sid))
+	e.do(req{method: "GET", path: "/sessions/" + sid, headers: session(otherTok)}).expectError(t, http.StatusNotFound, 101, "Object not found.")
+	e.do(req{method: "GET", path: "/sessions?order=createdAt", headers: session(tok)}).expect(t, http.StatusOK,
+		`{"results":[{"objectId":"<id>","createdAt":"<date>","updatedAt":"<date>","createdWith":{"action":"signup","authProvider":"password"},`+
+			`"expiresAt":{"__type":"Date","iso":"<date>"},"sessionToken":"`+tok+`","user":`+userPtr+`},`+session2(sid)+`]}`)
+	e.do(req{method: "GET", path: "/classes/_Session?count=1&limit=0", headers: session(otherTok)}).expect(t, http.StatusOK, `{"results":[],"count":1}`)
+	e.do(req{method: "GET", path: "/sessions"}).expectError(t, http.StatusBadRequest, 209, "")
+	e.do(req{method: "GET", path: "/sessions/me"}).expectError(t, http.StatusBadRequest, 209, "Session token required.")
+	e.do(req{method: "GET", path: "/sessions/me", headers: session("bogus")}).expectError(t, http.StatusBadRequest, 209, "Session token not found.")
+
+	// POST /sessions: a restricted session of the caller.
+	res = e.do(req{method: "POST", path: "/sessions", headers: session(tok), body: map[string]any{"deviceName": "laptop"}})
+	res.expect(t, http.StatusCreated, `{"objectId":"<id>","createdWith":{"action":"create"},"deviceName":"laptop","expiresAt":{"__type":"Date","iso":"<date>"},`+
+		`"sessionToken":"<any>","user":`+userPtr+`}`)
+	created := res.obj(t)
+	if loc := res.header.Get("Location"); loc != e.url+"/classes/_Session/"+created["objectId"].(string) {
+		t.Fatalf("Location %q", loc)
+	}
+	rtok := created["sessionToken"].(string)
+	e.do(req{method: "GET", path: "/users/me", headers: session(rtok)}).expect(t, http.StatusOK, `"<any>"`)
+	e.do(req{method: "POST", path: "/sessions", body: map[string]any{}}).expectError(t, http.StatusBadRequest, 209, "Session token required.")
+	e.do(req{method: "POST", path: "/classes/_Session", headers: session(tok), body: map[string]any{"ACL": map[string]any{}}}).
+		expectError(t, http.StatusBadRequest, 105, "Cannot set ACL on a Session.")
+	for _, f := range []string{"installationId", "sessionToken", "expiresAt", "createdWith"} {
+		e.do(req{method: "PUT", path: "/sessions/" + sid, headers: session(tok), body: map[string]any{f: "x"}}).
+			expectError(t, http.StatusBadRequest, 105, "Invalid key name: "+f)
+	}
+
+	// Updates and deletes of one's own sessions.
+	e.do(req{method: "PUT", path: "/sessions/" + sid, headers: session(tok), body: map[string]any{"deviceName": "phone"}}).expect(t, http.StatusOK, `{"updatedAt":"<date>"}`)
+	e.do(req{method: "PUT", path: "/sessions/" + sid, headers: session(otherTok), body: map[string]any{"deviceName": "x"}}).expectError(t, http.StatusNotFound, 101, "")
+	e.do(req{method: "DELETE", path: "/sessions/" + sid, headers: session(otherTok)}).expectError(t, http.StatusNotFound, 101, "Object not found for delete.")
+	e.do(req{method: "DELETE", path: "/sessions/" + sid, headers: session(tok)}).expect(t, http.StatusOK, `{}`)
+	e.do(req{method: "GET", path: "/users/me", headers: session(tok2)}).expectError(t, http.StatusBadRequest, 209, "Invalid session token")
+	e.do(req{method: "DELETE", path: "/classes/_Session/" + sid, headers: session(tok)}).expectError(t, http.StatusNotFound, 101, "Object not found for delete.")
+
+	// The master key sees every session, never an ACL.
+	res = e.do(req{method: "GET", path: "/sessions?where=" + url.QueryEscape(`{"user":`+userPtr+`}`), auth: "master"})
+	res.expect(t, http.StatusOK, `"<any>"`)
+	if n := len(res.obj(t)["results"].([]any)); n != 2 {
+		t.Fatalf("master sees %d sessions of the user, want 2: %s", n, res.body)
+	}
+	e.noSecrets()
+}

@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/parsego/parse"
+)
+
+// signUp answers POST /users (and POST /classes/_User): 201 with a
+// Location and {"objectId","createdAt","sessionToken",...}; when authData
+// names an existing user, that user is logged in instead: 200 with the
+// whole user, and a Location too, as the reference.
+func (h *handler) signUp(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	fields, err := writeFields(c.in)
+	if err != nil {
+		return b, err
+	}
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	u, created, err := h.app.Users.SignUpOrLogIn(ctx, fields)
+	if err != nil {
+		return b, err
+	}
+	c.location = h.location(parse.ClassUser, u.ID)
+	if !created {
+		return u.AppendJSON(b), nil
+	}
+	c.status = http.StatusCreated
+	return appendSaved(b, fields, u, true), nil
+}
+
+// userUpdate answers PUT /users/{id}: {"updatedAt",...}, plus the new
+// sessionToken after a password change and the authDataResponse after an
+// authData change.
+func (h *handler) userUpdate(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	fields, err := writeFields(c.in)
+	if err != nil {
+		return b, err
+	}
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	u, err := h.app.Users.Update(ctx, c.route.id, fields)
+	if err != nil {
+		return b, err
+	}
+	delete(fields, "sessionToken")
+	delete(fields, "authDataResponse")
+	b = appendSaved(b, fields, u, false)
+	b = b[:len(b)-1] // reopen the object
+	for _, k := range [...]string{"authDataResponse", "sessionToken"} {
+		if v, ok := u.Fields[k]; ok {
+			b = append(b, ',')
+			b = parse.AppendJSON(b, k)
+			b = append(b, ':')
+			b = parse.AppendJSON(b, v)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// userMe answers GET /users/me: the caller's user with its session token.
+func (h *handler) userMe(ctx context.Context, b []byte) ([]byte, error) {
+	u, err := h.app.Users.Me(ctx)
+	if err != nil {
+		return b, err
+	}
+	return u.AppendJSON(b), nil
+}
+
+// logIn answers GET and POST /login: the user with a new sessionToken. The
+// credentials come from the body, or from the query string when the body
+// lacks them, with the reference's checks in its order.
+func (h *handler) logIn(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	payload := c.in.body
+	q := c.query
+	if !truthy(payload["username"]) && truthy(q["username"]) || !truthy(payload["email"]) && truthy(q["email"]) {
+		payload = q
+	}
+	username, email, password := payload["username"], payload["email"], payload["password"]
+	if !truthy(username) && !truthy(email) {
+		return b, parse.NewError(parse.UsernameMissing, "username/email is required.")
+	}
+	if !truthy(password) {
+		return b, parse.NewError(parse.PasswordMissing, "password is required.")
+	}
+	l := parse.Login{}
+	var ok1, ok2, ok3 bool
+	l.Password, ok1 = password.(string)
+	l.Email, ok2 = email.(string)
+	l.Username, ok3 = username.(string)
+	if !ok1 || truthy(email) && !ok2 || truthy(username) && !ok3 {
+		return b, parse.NewError(parse.ObjectNotFound, "Invalid username/password.")
+	}
+	u, err := h.app.Users.LogIn(ctx, l)
+	if err != nil {
+		return b, err
+	}
+	return u.AppendJSON(b), nil
+}
+
+// logOut answers POST /logout: {} after deleting the caller's session (a
+// request without a session token logs nothing out).
+func (h *handler) logOut(ctx context.Context, b []byte) ([]byte, error) {
+	if err := h.app.Users.LogOut(ctx, parse.AuthFrom(ctx).SessionToken); err != nil {
+		return b, err
+	}
+	return append(b, "{}"...), nil
+}

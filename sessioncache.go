@@ -1,0 +1,140 @@
+package parse
+
+import (
+	"maps"
+	"sync"
+	"time"
+)
+
+// DefaultSessionCacheTTL is how long an App remembers a resolved session
+// token unless Config.SessionCacheTTL says otherwise: the reference's 5
+// seconds.
+const DefaultSessionCacheTTL = 5 * time.Second
+
+// maxCachedSessions bounds the cache. Only live sessions get in, so its
+// size follows the traffic of the last TTL, not what clients send.
+const maxCachedSessions = 10000
+
+// sessionCache remembers, for a few seconds, which user a session token
+// resolved to, so that a burst of requests with one token costs one
+// database round trip.
+//
+// This App's own revocations (logout, session deletion, password change,
+// user update or deletion) evict their entries at once. A revocation made
+// by another App instance sharing the database is seen here only when the
+// entry expires: a revoked token can keep working on other instances for
+// at most the TTL, as with the reference's cache. Set
+// Config.SessionCacheTTL negative to turn the cache off.
+type sessionCache struct {
+	ttl time.Duration // 0: disabled
+
+	mu      sync.Mutex
+	byToken map[string]cachedSession
+	byUser  map[string]map[string]struct{}
+}
+
+type cachedSession struct {
+	user    *Object
+	expires time.Time // the entry's end: now+TTL, or the session's end if sooner
+}
+
+func newSessionCache(ttl time.Duration) *sessionCache {
+	if ttl < 0 {
+		ttl = 0
+	}
+	return &sessionCache{ttl: ttl, byToken: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}}
+}
+
+// get returns a copy of the cached user of a token.
+func (c *sessionCache) get(token string, now time.Time) (*Object, bool) {
+	if c.ttl == 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	e, ok := c.byToken[token]
+	if ok && !now.Before(e.expires) {
+		c.removeLocked(token, e.user.ID)
+		ok = false
+	}
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return cloneObject(e.user), true
+}
+
+// put remembers a token's user until now+TTL, or the session's expiry if
+// that comes first.
+func (c *sessionCache) put(token string, user *Object, sessionExpires, now time.Time) {
+	if c.ttl == 0 {
+		return
+	}
+	exp := now.Add(c.ttl)
+	if !sessionExpires.IsZero() && sessionExpires.Before(exp) {
+		exp = sessionExpires
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byToken) >= maxCachedSessions {
+		for t, e := range c.byToken {
+			if !now.Before(e.expires) {
+				c.removeLocked(t, e.user.ID)
+			}
+		}
+		if len(c.byToken) >= maxCachedSessions {
+			clear(c.byToken)
+			clear(c.byUser)
+		}
+	}
+	c.byToken[token] = cachedSession{user: cloneObject(user), expires: exp}
+	tokens := c.byUser[user.ID]
+	if tokens == nil {
+		tokens = map[string]struct{}{}
+		c.byUser[user.ID] = tokens
+	}
+	tokens[token] = struct{}{}
+}
+
+func (c *sessionCache) removeLocked(token, userID string) {
+	delete(c.byToken, token)
+	if tokens := c.byUser[userID]; tokens != nil {
+		delete(tokens, token)
+		if len(tokens) == 0 {
+			delete(c.byUser, userID)
+		}
+	}
+}
+
+// evictToken forgets one token.
+func (c *sessionCache) evictToken(token string) {
+	if c.ttl == 0 || token == "" {
+		return
+	}
+	c.mu.Lock()
+	if e, ok := c.byToken[token]; ok {
+		c.removeLocked(token, e.user.ID)
+	}
+	c.mu.Unlock()
+}
+
+// evictUser forgets every token of a user.
+func (c *sessionCache) evictUser(userID string) {
+	if c.ttl == 0 {
+		return
+	}
+	c.mu.Lock()
+	for t := range c.byUser[userID] {
+		delete(c.byToken, t)
+	}
+	delete(c.byUser, userID)
+	c.mu.Unlock()
+}
+
+// cloneObject copies an object and its top-level fields, so that callers
+// may change the copy's fields.
+func cloneObject(o *Object) *Object {
+	c := *o
+	c.Fields = maps.Clone(o.Fields)
+	c.ACL = maps.Clone(o.ACL)
+	return &c
+}

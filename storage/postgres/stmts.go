@@ -1,0 +1,37 @@
+package postgres
+
+import "sync"
+
+// stmtCache keeps the SQL text of the hot statements (get by id, insert,
+// update by id) by shape, so that squirrel builds each shape once rather
+// than on every call: its reflection-based builders cost more CPU than the
+// rest of a Get. The text of those statements depends only on the class,
+// the namespace and the shape of the call (how many rows, which operators
+// on which path lengths, whether an ACL check applies); every value is a
+// bind parameter. Classes are few and shapes repeat, so the cache stays
+// small; it never needs invalidating, since a dropped and recreated table
+// has the same name.
+type stmtCache struct{ m sync.Map }
+
+// get returns the statement cached under kind, class and shape, building it
+// on a miss.
+func (c *stmtCache) get(kind, class, shape string, build func() (string, error)) (string, error) {
+	key := kind + "\x00" + class + "\x00" + shape
+	if sql, ok := c.m.Load(key); ok {
+		return sql.(string), nil
+	}
+	sql, err := build()
+	if err != nil {
+		return "", err
+	}
+	c.m.Store(key, sql)
+	return sql, nil
+}
+
+// permShape tells a statement with an ACL check from one without.
+func permShape(perms []string) string {
+	if perms == nil {
+		return "all"
+	}
+	return "acl"
+}
