@@ -109,7 +109,11 @@ func (a *App) Authenticate(ctx context.Context, c Credentials) (Auth, error) {
 		}
 	}
 	// The master key acts as itself: the reference never resolves a session
-	// beside it, so a stale token doesn't fail a master request.
+	// beside it, so a stale token doesn't fail a master request. The token
+	// is kept, unresolved: /logout and /users/me still act on it.
+	if c.SessionToken != "" && auth.Master {
+		auth.SessionToken = c.SessionToken
+	}
 	if c.SessionToken != "" && !auth.Master {
 		user, err := a.userForSession(ctx, c.SessionToken)
 		if err != nil {

@@ -63,11 +63,13 @@ type Config struct {
 	// SessionLength is how long a new session lasts (default a year,
 	// DefaultSessionLength).
 	SessionLength time.Duration
-	// SessionCacheTTL is how long a resolved session token is remembered
-	// (default 5 s, DefaultSessionCacheTTL, as the reference; negative: no
-	// cache). This App's own revocations take effect at once; one made by
-	// another instance sharing the database reaches this one within the
-	// TTL.
+	// SessionCacheTTL, when positive, is how long a resolved session token
+	// is remembered (the reference remembers it 5 s). By default there is
+	// no cache: every request resolves its token in one indexed query, so
+	// a session revoked through any instance sharing the database stops
+	// working everywhere at once. With a cache, this App's own revocations
+	// still take effect at once, but another instance's reach it only
+	// within the TTL.
 	SessionCacheTTL time.Duration
 	// AuthProviders validate the authData of sign-ups, logins and links,
 	// by provider name. The "anonymous" provider is built in unless
@@ -158,9 +160,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.SessionLength <= 0 {
 		cfg.SessionLength = DefaultSessionLength
-	}
-	if cfg.SessionCacheTTL == 0 {
-		cfg.SessionCacheTTL = DefaultSessionCacheTTL
 	}
 	cfg.ServerURL = strings.TrimSuffix(cfg.ServerURL, "/")
 	cfg.PublicServerURL = strings.TrimSuffix(cfg.PublicServerURL, "/")

@@ -6,10 +6,9 @@ import (
 	"time"
 )
 
-// DefaultSessionCacheTTL is how long an App remembers a resolved session
-// token unless Config.SessionCacheTTL says otherwise: the reference's 5
-// seconds.
-const DefaultSessionCacheTTL = 5 * time.Second
+// ReferenceSessionCacheTTL is the reference server's session cache TTL, for
+// Config.SessionCacheTTL in deployments that accept its revocation window.
+const ReferenceSessionCacheTTL = 5 * time.Second
 
 // maxCachedSessions bounds the cache. Only live sessions get in, so its
 // size follows the traffic of the last TTL, not what clients send.
@@ -23,8 +22,8 @@ const maxCachedSessions = 10000
 // user update or deletion) evict their entries at once. A revocation made
 // by another App instance sharing the database is seen here only when the
 // entry expires: a revoked token can keep working on other instances for
-// at most the TTL, as with the reference's cache. Set
-// Config.SessionCacheTTL negative to turn the cache off.
+// at most the TTL, as with the reference's cache. That is why the cache is
+// off unless Config.SessionCacheTTL is positive.
 type sessionCache struct {
 	ttl time.Duration // 0: disabled
 

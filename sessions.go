@@ -206,12 +206,14 @@ func (s *Sessions) Create(ctx context.Context, fields map[string]any) (*Object, 
 			spec.createdWith = createdWith{action: action, provider: provider}
 			delete(spec.extra, "createdWith")
 		}
-		if inst, ok := spec.extra["installationId"].(string); ok {
-			spec.installationID = inst
-			delete(spec.extra, "installationId")
-		}
 	} else {
 		spec.userID = auth.User.ID
+	}
+	// An installationId given replaces the user's older sessions of that
+	// installation, as the reference's does.
+	if inst, ok := spec.extra["installationId"].(string); ok {
+		spec.installationID = inst
+		delete(spec.extra, "installationId")
 	}
 	return a.newSession(ctx, spec)
 }

@@ -209,7 +209,7 @@ func TestSessionTokenResolution(t *testing.T) {
 		cache time.Duration
 		wrap  func(*postgres.Store) storage.Store
 	}{
-		{"join, cached", 0, nil},
+		{"join, cached", parse.ReferenceSessionCacheTTL, nil},
 		{"join, no cache", -1, nil},
 		{"find and get", -1, func(s *postgres.Store) storage.Store { return noJoin{s} }},
 	} {
@@ -295,7 +295,7 @@ func TestSessionRevocationAcrossInstances(t *testing.T) {
 		t.Cleanup(func() { app.Close() })
 		return app
 	}
-	a := open(store1, 0)
+	a := open(store1, parse.ReferenceSessionCacheTTL)
 	uncached := open(store2, -1)
 	cached := open(store2, time.Second)
 	u, err := a.Users.SignUp(ctx, map[string]any{"username": "roamer", "password": "pw"})
@@ -321,4 +321,33 @@ func TestSessionRevocationAcrossInstances(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	_, err = cached.Authenticate(ctx, creds)
 	wantCode(t, err, parse.InvalidSessionToken)
+}
+
+// BenchmarkAuthenticate measures resolving a session token: from the cache,
+// and with one joined query when the cache is off.
+func BenchmarkAuthenticate(b *testing.B) {
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"cached", parse.ReferenceSessionCacheTTL}, {"uncached", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: pgtest.NewStore(b), SessionCacheTTL: bc.ttl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer app.Close()
+			u, err := app.Users.SignUp(ctx, map[string]any{"username": "bench", "password": "pw"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			creds := parse.Credentials{AppID: "APP", SessionToken: u.SessionToken()}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := app.Authenticate(ctx, creds); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

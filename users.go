@@ -95,6 +95,7 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 		in[k] = v
 	}
 	delete(in, "sessionToken")
+	delete(in, "authDataResponse")
 	authData, hasAuthData, err := a.signUpAuthData(ctx, in)
 	if err != nil {
 		return nil, false, err
@@ -347,10 +348,20 @@ func (s *Users) LogOut(ctx context.Context, sessionToken string) error {
 func (s *Users) Me(ctx context.Context) (*Object, error) {
 	auth := AuthFrom(ctx)
 	invalid := NewError(InvalidSessionToken, "Invalid session token")
-	if auth.User == nil || auth.SessionToken == "" {
+	if auth.SessionToken == "" {
 		return nil, invalid
 	}
-	u, err := s.app.Query(ClassUser).Get(ctx, auth.User.ID)
+	id := auth.UserID()
+	if id == "" {
+		// The master key beside a token: the token's user, seen by the
+		// master key.
+		u, err := s.app.userForSession(ctx, auth.SessionToken)
+		if err != nil {
+			return nil, err
+		}
+		id = u.ID
+	}
+	u, err := s.app.Query(ClassUser).Get(ctx, id)
 	if err != nil {
 		if ErrorCode(err) == ObjectNotFound {
 			return nil, invalid
@@ -404,6 +415,7 @@ func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*
 		in[k] = v
 	}
 	delete(in, "sessionToken")
+	delete(in, "authDataResponse")
 	_, authDataSent := in["authData"]
 	if err := a.updateAuthData(ctx, id, in); err != nil {
 		return nil, err

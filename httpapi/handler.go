@@ -7,8 +7,10 @@
 // through the App, calls the App's services and encodes their answers. The
 // App enforces every rule; httpapi never reaches the store.
 //
-// Served: /health; find, create, get, update and delete on /classes; get on
-// /users/{id}, /installations/{id}, /roles and /roles/{id}; /batch; the
+// Served: /health; find, create, get, update and delete on /classes; users
+// (/users, /users/me, /users/{id}, /login, /logout; users.go) and sessions
+// (/sessions, /sessions/me, /sessions/{id}; sessions.go); get on
+// /installations/{id}, /roles and /roles/{id}; /batch; the
 // schema API (/schemas, /purge); cloud functions (POST /functions/{name});
 // files (/files: upload, download, delete; files.go). Any other path
 // answers Express's 404 page after the keys are checked, as the reference

@@ -65,5 +65,14 @@ func TestSessionsHTTP(t *testing.T) {
 	if n := len(res.obj(t)["results"].([]any)); n != 2 {
 		t.Fatalf("master sees %d sessions of the user, want 2: %s", n, res.body)
 	}
+	// The master key beside a session token: /users/me and /logout act on
+	// the token, as the reference's do.
+	master := map[string]string{"X-Parse-Master-Key": "MASTER", "X-Parse-Session-Token": tok}
+	e.do(req{method: "GET", path: "/users/me", headers: master}).expect(t, http.StatusOK,
+		`{"objectId":"`+uid+`","createdAt":"<date>","updatedAt":"<date>","username":"sessUser","ACL":{"`+uid+`":{"read":true,"write":true}},"sessionToken":"`+tok+`"}`)
+	e.do(req{method: "GET", path: "/users/me", headers: map[string]string{"X-Parse-Master-Key": "MASTER", "X-Parse-Session-Token": "r:bogus"}}).
+		expectError(t, http.StatusBadRequest, 209, "")
+	e.do(req{method: "POST", path: "/logout", headers: master}).expect(t, http.StatusOK, `{}`)
+	e.do(req{method: "GET", path: "/users/me", headers: session(tok)}).expectError(t, http.StatusBadRequest, 209, "Invalid session token")
 	e.noSecrets()
 }

@@ -38,7 +38,8 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 //     after-triggers writing TriggerLog objects: triggers;
 //   - job touchJob (writes a JobLog, returns "done"): background jobs and
 //     _JobStatus;
-//   - anonymous users and the insecure auth adapters: users and authData;
+//   - the insecure auth adapters (anonymous users are built in): more
+//     AuthProviders;
 //   - email verification off with an email adapter so that password-reset
 //     requests succeed, app name "reference": the mail adapter and an app
 //     name in Config;
