@@ -114,7 +114,7 @@ func (a *App) usersWithAuthData(ctx context.Context, data map[string]map[string]
 			or = append(or, storage.Cmp{Field: "authData." + name + ".id", Op: storage.Eq, Value: id})
 		}
 	}
-	if len(or) == 0 || slices.ContainsFunc(sortedKeys(data), func(n string) bool { return !fieldNamePattern.MatchString(n) }) {
+	if len(or) == 0 || slices.ContainsFunc(sortedKeys(data), func(n string) bool { return !isName(n) }) {
 		return nil, nil
 	}
 	where := storage.Cond(or)
@@ -196,7 +196,7 @@ func (a *App) updateAuthData(ctx context.Context, userID string, in map[string]a
 		}
 	}
 	for name, pd := range m {
-		if !fieldNamePattern.MatchString(name) {
+		if !isName(name) {
 			return errUnsupportedAuth()
 		}
 		if d, ok := data[name]; ok {

@@ -187,7 +187,7 @@ func TestNewObjectID(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
 		id := newObjectID()
-		if len(id) != 10 || !classNamePattern.MatchString("a"+id) {
+		if len(id) != 10 || !isName("a"+id) {
 			t.Fatalf("bad objectId %q", id)
 		}
 		if seen[id] {

@@ -1,8 +1,11 @@
 package parse
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/parsego/parse/storage"
 )
 
 // Error is the one error type of parsego: a Parse error code and a message,
@@ -119,3 +122,45 @@ const (
 	MissingRequiredField  = 135
 	ChangedImmutableField = 136
 )
+
+// writeError translates a store error of a write into a Parse error.
+func (a *App) writeError(class string, err error) error {
+	var dup *storage.DuplicateError
+	if errors.As(err, &dup) {
+		if class == ClassUser {
+			switch dup.Field {
+			case "username":
+				return errUsernameTaken()
+			case "email":
+				return NewError(EmailTaken, "Account already exists for this email address.")
+			}
+		}
+		return NewError(DuplicateValue, "A duplicate value for a field with unique values was provided")
+	}
+	return a.storeError(err)
+}
+
+// storeError translates a store error into a Parse error; unexpected ones
+// become 1 (internal error) with the cause kept for the log.
+func (a *App) storeError(err error) error {
+	var pe *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, storage.ErrNotFound):
+		return NewError(ObjectNotFound, "Object not found.")
+	case errors.Is(err, storage.ErrTypeMismatch):
+		return &Error{Code: IncorrectType, Message: "the operator does not apply to the stored value", Err: err}
+	case errors.Is(err, storage.ErrInvalidQuery):
+		return &Error{Code: InvalidQuery, Message: "invalid query", Err: err}
+	case errors.Is(err, storage.ErrUnsupported):
+		return &Error{Code: InvalidQuery, Message: "unsupported query", Err: err}
+	case errors.Is(err, storage.ErrDuplicateValue):
+		return NewError(DuplicateValue, "A duplicate value for a field with unique values was provided")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: Timeout, Message: "request canceled", Err: err}
+	}
+	return &Error{Code: InternalServerError, Message: "An internal server error occurred", Err: err}
+}

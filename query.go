@@ -497,7 +497,7 @@ func replacePointers(v any, fetched map[Pointer]*Object) (any, bool) {
 // validKeyPath accepts a field name or a dot path of field names.
 func validKeyPath(path string) bool {
 	for _, seg := range strings.Split(path, ".") {
-		if !fieldNamePattern.MatchString(seg) {
+		if !isName(seg) {
 			return false
 		}
 	}

@@ -2,9 +2,9 @@ package parse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
-	"regexp"
 	"sync"
 
 	"github.com/parsego/parse/storage"
@@ -91,10 +91,24 @@ func systemClasses() map[string]systemClass {
 	}
 }
 
-var (
-	classNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-	fieldNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-)
+// isName reports whether s names a class or a field: a letter, then
+// letters, digits and underscores. A loop rather than a regexp: every
+// request checks its class and every written field.
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // validClassName reports whether name may name a class: a system class or
 // a letter followed by letters, digits and underscores.
@@ -102,7 +116,7 @@ func (a *App) validClassName(name string) bool {
 	if _, ok := a.schema.system[name]; ok {
 		return true
 	}
-	return classNamePattern.MatchString(name)
+	return isName(name)
 }
 
 // checkClassName rejects an invalid class name with the code the REST API
@@ -271,4 +285,131 @@ func (a *App) addFields(ctx context.Context, class string, fields map[string]Fie
 	}
 	a.schema.put(stored)
 	return &stored, nil
+}
+
+// ensureFields checks the types of written fields against the class's
+// schema and adds the fields it lacks, creating the class when needed. It
+// returns the class as stored.
+func (a *App) ensureFields(ctx context.Context, class string, types map[string]Field) (*storage.Class, error) {
+	cl, err := a.schema.get(ctx, class)
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	var missing map[string]Field
+	for name, t := range types {
+		if f := fieldOf(cl, name); f != nil {
+			if err := typeMatch(class, name, *f, t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if missing == nil {
+			missing = map[string]Field{}
+		}
+		missing[name] = t
+	}
+	if cl != nil && missing == nil {
+		return cl, nil
+	}
+	if err := geoPointLimit(cl, missing); err != nil {
+		return nil, err
+	}
+	cl, err = a.addFields(ctx, class, missing)
+	if err != nil {
+		return nil, err
+	}
+	// Another writer may have added the same field with another type first.
+	for name, t := range missing {
+		if f := fieldOf(cl, name); f != nil {
+			if err := typeMatch(class, name, *f, t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cl, nil
+}
+
+// geoPointLimit enforces Parse's one GeoPoint field per class.
+func geoPointLimit(cl *storage.Class, adding map[string]Field) error {
+	var existing, added string
+	if cl != nil {
+		for name, f := range cl.Fields {
+			if f.Type == "GeoPoint" {
+				existing = name
+			}
+		}
+	}
+	for name, f := range adding {
+		if f.Type != "GeoPoint" {
+			continue
+		}
+		if existing != "" || added != "" {
+			other := existing
+			if other == "" {
+				other = added
+			}
+			return NewError(IncorrectType, "currently, only one GeoPoint field may exist in an object. Adding %s when %s already exists.", name, other)
+		}
+		added = name
+	}
+	return nil
+}
+
+func typeMatch(class, name string, want, got Field) error {
+	if want.Type == got.Type && (want.TargetClass == got.TargetClass || got.TargetClass == "" && got.Type != "Pointer" && got.Type != "Relation") {
+		return nil
+	}
+	return NewError(IncorrectType, "schema mismatch for %s.%s; expected %s but got %s",
+		class, name, typeString(want.Type, want.TargetClass), typeString(got.Type, got.TargetClass))
+}
+
+// checkFieldType reports a value whose type differs from a known field's.
+func (a *App) checkFieldType(class, name string, want Field, v any) error {
+	if v == nil {
+		return nil
+	}
+	if _, isOp := v.(*Op); isOp {
+		return NewError(IncorrectType, "schema mismatch for %s.%s; expected %s but got an operator", class, name, want.Type)
+	}
+	t, target := typeOf(v)
+	return typeMatch(class, name, want, Field{Type: t, TargetClass: target})
+}
+
+// applyDefaults sets schema default values of fields the object lacks and
+// reports missing required fields.
+func applyDefaults(cl *storage.Class, fields map[string]any) error {
+	if cl == nil {
+		return nil
+	}
+	for name, f := range cl.Fields {
+		if _, ok := fields[name]; ok {
+			continue
+		}
+		if len(f.DefaultValue) > 0 {
+			var raw any
+			if err := json.Unmarshal(f.DefaultValue, &raw); err == nil {
+				if v, err := DecodeValue(raw, false); err == nil && v != nil {
+					fields[name] = v
+					continue
+				}
+			}
+		}
+		if f.Required {
+			return NewError(ValidationError, "%s is required", name)
+		}
+	}
+	return nil
+}
+
+// checkRequiredKept refuses an update that removes a required field.
+func checkRequiredKept(cl *storage.Class, ops []storage.Op) error {
+	if cl == nil {
+		return nil
+	}
+	for _, op := range ops {
+		if f, ok := cl.Fields[op.Field]; ok && f.Required && op.Kind == storage.OpDelete {
+			return NewError(ValidationError, "%s is required", op.Field)
+		}
+	}
+	return nil
 }

@@ -124,7 +124,7 @@ func schemaFieldNameValid(name, class string) bool {
 	if name == "className" && class != ClassHooks {
 		return false
 	}
-	return name != "length" && fieldNamePattern.MatchString(name)
+	return name != "length" && isName(name)
 }
 
 // systemFields returns a class's default fields beside objectId,

@@ -74,7 +74,7 @@ func decodeRelatedTo(v any) (storage.Cond, error) {
 	}
 	p, ok := obj.(Pointer)
 	key, ok2 := m["key"].(string)
-	if !ok || !ok2 || !fieldNamePattern.MatchString(key) {
+	if !ok || !ok2 || !isName(key) {
 		return nil, NewError(InvalidQuery, "bad $relatedTo: object must be a Pointer and key a field name")
 	}
 	return storage.RelatedTo{Relation: storage.Relation{OwningClass: p.ClassName, Field: key, OwningID: p.ObjectID}}, nil

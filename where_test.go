@@ -93,3 +93,16 @@ func TestWhereParam(t *testing.T) {
 		t.Errorf("string where: %v %v", w, err)
 	}
 }
+
+func TestIsName(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"a": true, "GameScore": true, "ok_field": true, "camelCase2": true, "Z9_": true,
+		"": false, "_private": false, "1abc": false, "bl ng": false, "bl!ng": false, "bad-name": false,
+		"a.b": false, "é": false, "a\x00": false,
+	} {
+		if got := isName(name); got != want {
+			t.Errorf("isName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

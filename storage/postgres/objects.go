@@ -105,7 +105,7 @@ func (s *Store) Insert(ctx context.Context, class string, objs ...storage.Object
 	for _, o := range objs {
 		args = append(args, o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(rawOrEmpty(o.Data)))
 	}
-	sql, err := s.stmts.get("insert", class, strconv.Itoa(len(objs)), func() (string, error) {
+	sql, err := s.stmts.get(stmtKey{"insert", class, strconv.Itoa(len(objs))}, func() (string, error) {
 		ins := psql.Insert(s.table(class)).Columns(`"objectId"`, `"createdAt"`, `"updatedAt"`, `"_rperm"`, `"_wperm"`, `"data"`)
 		for i := 0; i < len(args); i += 6 {
 			ins = ins.Values(args[i : i+6]...)
@@ -132,31 +132,36 @@ func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (
 	if err := checkClass(class); err != nil {
 		return storage.Object{}, err
 	}
-	cond, tables, classMissing, err := s.prepare(ctx, class, nil,
-		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_rperm"`, readPerms))
-	if err != nil {
-		return storage.Object{}, err
+	notFound := func() error { return fmt.Errorf("postgres: get %s %s: %w", class, id, storage.ErrNotFound) }
+	// The hot path: the statement's text is cached and its arguments are
+	// the id and, for a client, its ACL identity; only in a transaction is
+	// the class's table checked first (see prepare).
+	idCond := frag{sql: `"objectId" = ?`, args: []any{id}}
+	permCond := permCheck(`"_rperm"`, readPerms)
+	if s.tx != nil {
+		if _, _, classMissing, err := s.prepare(ctx, class, nil, idCond, permCond); err != nil || classMissing {
+			if err == nil {
+				err = notFound()
+			}
+			return storage.Object{}, err
+		}
 	}
-	notFound := fmt.Errorf("postgres: get %s %s: %w", class, id, storage.ErrNotFound)
-	if classMissing {
-		return storage.Object{}, notFound
-	}
-	args := cond.args
-	sql, err := s.stmts.get("get", class, permShape(readPerms), func() (string, error) {
-		sql, _, err := psql.Select(objectColumns).From(s.table(class)).Where(cond).ToSql()
+	args := append(idCond.args, permCond.args...)
+	sql, err := s.stmts.get(stmtKey{"get", class, permShape(readPerms)}, func() (string, error) {
+		sql, _, err := psql.Select(objectColumns).From(s.table(class)).Where(join("AND", []frag{idCond, permCond})).ToSql()
 		return sql, err
 	})
 	if err != nil {
 		return storage.Object{}, err
 	}
 	o, err := scanObject(s.q.QueryRow(ctx, sql, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.Object{}, notFound
-	}
-	if undefined, _ := s.retry(err, tables, true); undefined {
-		return storage.Object{}, notFound
-	}
 	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.Object{}, notFound()
+		}
+		if undefined, _ := s.retry(err, []string{class}, true); undefined {
+			return storage.Object{}, notFound()
+		}
 		return storage.Object{}, s.wrap("get from "+class, err)
 	}
 	return o, nil
@@ -296,14 +301,14 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	if err != nil {
 		return storage.Object{}, err
 	}
-	notFound := fmt.Errorf("postgres: update %s %s: %w", class, id, storage.ErrNotFound)
+	notFound := func() error { return fmt.Errorf("postgres: update %s %s: %w", class, id, storage.ErrNotFound) }
 	cond, tables, classMissing, err := s.prepare(ctx, class, u.Where,
 		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, u.WritePerm))
 	if err != nil {
 		return storage.Object{}, err
 	}
 	if classMissing {
-		return storage.Object{}, notFound
+		return storage.Object{}, notFound()
 	}
 	args := append(exprArgs, u.UpdatedAt)
 	if u.SetACL {
@@ -324,7 +329,7 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	if u.Where == nil {
 		// The statement's text depends only on the operators' shape (their
 		// paths and values are arguments) and on which checks apply.
-		sql, err = s.stmts.get("update", class, expr+"|"+permShape(u.WritePerm)+strconv.FormatBool(u.SetACL), build)
+		sql, err = s.stmts.get(stmtKey{"update", class, expr + "|" + permShape(u.WritePerm) + strconv.FormatBool(u.SetACL)}, build)
 	} else {
 		sql, err = build()
 	}
@@ -333,13 +338,13 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	}
 	o, err := scanObject(s.q.QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.Object{}, notFound
+		return storage.Object{}, notFound()
 	}
 	if undefined, again := s.retry(err, tables, retried); undefined {
 		if again {
 			return s.update(ctx, class, id, u, true)
 		}
-		return storage.Object{}, notFound
+		return storage.Object{}, notFound()
 	}
 	if err != nil {
 		return storage.Object{}, s.wrap("update "+class, err)

@@ -13,10 +13,12 @@ import "sync"
 // has the same name.
 type stmtCache struct{ m sync.Map }
 
-// get returns the statement cached under kind, class and shape, building it
-// on a miss.
-func (c *stmtCache) get(kind, class, shape string, build func() (string, error)) (string, error) {
-	key := kind + "\x00" + class + "\x00" + shape
+// stmtKey names a cached statement: what it does, on which class, in which
+// shape. A struct, so that a lookup builds no string.
+type stmtKey struct{ kind, class, shape string }
+
+// get returns the statement cached under key, building it on a miss.
+func (c *stmtCache) get(key stmtKey, build func() (string, error)) (string, error) {
 	if sql, ok := c.m.Load(key); ok {
 		return sql.(string), nil
 	}
