@@ -15,9 +15,16 @@ import (
 // out.
 
 // normalize converts Go values to the types fields hold: ints to float64,
-// a nested map's and slice's elements recursively; a Go value with no Parse
-// type is an error.
-func normalize(v any) (any, error) {
+// a nested map's and slice's elements recursively, an *Object to a Pointer
+// to it (fields store pointers); a Go value with no Parse type is an error.
+func normalize(v any) (any, error) { return normalizeValue(v, false) }
+
+// normalizeResult is normalize for a cloud function's result, where
+// objects stay whole: the reference sends a returned Parse.Object in full
+// ({"__type":"Object",...}), not as a pointer.
+func normalizeResult(v any) (any, error) { return normalizeValue(v, true) }
+
+func normalizeValue(v any, keepObjects bool) (any, error) {
 	switch x := v.(type) {
 	case int:
 		return float64(x), nil
@@ -47,10 +54,16 @@ func normalize(v any) (any, error) {
 			out[i] = s
 		}
 		return out, nil
+	case []*Object:
+		out := make([]any, len(x))
+		for i, o := range x {
+			out[i], _ = normalizeValue(o, keepObjects)
+		}
+		return out, nil
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			n, err := normalize(e)
+			n, err := normalizeValue(e, keepObjects)
 			if err != nil {
 				return nil, err
 			}
@@ -60,7 +73,7 @@ func normalize(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			n, err := normalize(e)
+			n, err := normalizeValue(e, keepObjects)
 			if err != nil {
 				return nil, err
 			}
@@ -68,10 +81,12 @@ func normalize(v any) (any, error) {
 		}
 		return out, nil
 	case *Object:
-		if x == nil {
+		switch {
+		case x == nil:
 			return nil, nil
+		case keepObjects:
+			return x, nil
 		}
-		// An object in a field is stored as a pointer to it.
 		return x.Pointer(), nil
 	case time.Time:
 		return x.UTC().Truncate(time.Millisecond), nil
@@ -79,7 +94,7 @@ func normalize(v any) (any, error) {
 		if x == nil {
 			return nil, nil
 		}
-		objs, err := normalize(x.Objects)
+		objs, err := normalizeValue(x.Objects, keepObjects)
 		if err != nil {
 			return nil, err
 		}

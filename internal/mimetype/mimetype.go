@@ -3,7 +3,8 @@
 // (mime 4 and mime-db), rather than Go's mime package, whose answers depend
 // on the host's /etc/mime.types.
 //
-// table.go is generated: go run gen.go (see its doc comment).
+// table.go is generated: go run gen.go (see its doc comment); NOTICE
+// holds the licenses of the packages its data comes from.
 package mimetype
 
 import "strings"
