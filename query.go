@@ -199,6 +199,11 @@ func (q *Query) build(ctx context.Context) (storage.Query, error) {
 	}
 	where := slices.Clone(q.where)
 	for _, raw := range q.raw {
+		if r, err := q.resolveRelational(ctx, q.class, raw); err != nil { // see where_subquery.go
+			return storage.Query{}, err
+		} else if r != nil {
+			raw = r
+		}
 		c, err := decodeWhere(raw)
 		if err != nil {
 			return storage.Query{}, err
@@ -332,21 +337,47 @@ func (q *Query) finish(ctx context.Context, objs []*Object) error {
 			include = append(include, k[:i])
 		}
 	}
+	keys := q.keys
+	if keys != nil && slices.Contains(include, "*") {
+		// The fields "*" includes are kept by keys, as the reference does.
+		keys = append(slices.Clone(keys), pointerFields(objs)...)
+	}
 	if err := q.app.include(ctx, objs, include); err != nil {
 		return err
 	}
 	afterRead(AuthFrom(ctx), q.class, objs)
-	if q.keys != nil {
+	if keys != nil {
 		for _, o := range objs {
-			project(o, q.keys)
+			project(o, keys)
 		}
 	}
 	for _, o := range objs {
 		for _, k := range q.excludeKeys {
-			delete(o.Fields, k)
+			exclude(o, k)
 		}
 	}
 	return nil
+}
+
+// exclude removes the field at path from o; a dot path reaches into
+// included objects (alone or in an array) only, as the reference does:
+// "o.x" leaves a plain object's x alone.
+func exclude(o *Object, path string) {
+	top, rest, nested := strings.Cut(path, ".")
+	if !nested {
+		delete(o.Fields, path)
+		return
+	}
+	switch v := o.Fields[top].(type) {
+	case *Object:
+		exclude(v, rest)
+	case []any:
+		for _, e := range v {
+			if inc, ok := e.(*Object); ok {
+				exclude(inc, rest)
+			}
+		}
+	}
 }
 
 // project keeps only the listed keys of o (dot paths apply to included
@@ -371,8 +402,18 @@ func project(o *Object, keys []string) {
 			}
 			nested = append(nested, s)
 		}
-		if inc, ok := v.(*Object); ok && nested != nil {
+		if nested == nil {
+			continue
+		}
+		switch inc := v.(type) {
+		case *Object:
 			project(inc, nested)
+		case []any: // an array of included objects
+			for _, e := range inc {
+				if o, ok := e.(*Object); ok {
+					project(o, nested)
+				}
+			}
 		}
 	}
 }
@@ -385,15 +426,7 @@ func (a *App) include(ctx context.Context, objs []*Object, paths []string) error
 		return nil
 	}
 	if slices.Contains(paths, "*") {
-		var all []string
-		for _, o := range objs {
-			for k, v := range o.Fields {
-				if _, ok := v.(Pointer); ok && !slices.Contains(all, k) {
-					all = append(all, k)
-				}
-			}
-		}
-		paths = append(slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "*" }), all...)
+		paths = append(slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "*" }), pointerFields(objs)...)
 	}
 	// Group the paths by their first segment; deeper segments recurse on
 	// the included objects.
@@ -451,6 +484,27 @@ func (a *App) include(ctx context.Context, objs []*Object, paths []string) error
 		}
 	}
 	return nil
+}
+
+// pointerFields lists the fields of objs holding a Pointer or an array
+// with a Pointer: what include=* includes (the reference includes every
+// Pointer and Array field).
+func pointerFields(objs []*Object) []string {
+	var all []string
+	for _, o := range objs {
+		for k, v := range o.Fields {
+			if slices.Contains(all, k) {
+				continue
+			}
+			has := false
+			forEachPointer(v, func(Pointer) { has = true })
+			if has {
+				all = append(all, k)
+			}
+		}
+	}
+	slices.Sort(all)
+	return all
 }
 
 func (q *Query) inIDs(ids []any) *Query {

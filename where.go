@@ -83,6 +83,9 @@ func decodeRelatedTo(v any) (storage.Cond, error) {
 // decodeConstraint decodes the constraint on one field: a value (equality)
 // or an object of $ operators.
 func decodeConstraint(field string, v any) ([]storage.Cond, error) {
+	if r, ok := v.(resolvedConstraint); ok { // see where_subquery.go
+		return r.conds, nil
+	}
 	m, isMap := v.(map[string]any)
 	if !isMap || !hasOperator(m) {
 		val, err := whereValue(field, v)
@@ -90,6 +93,9 @@ func decodeConstraint(field string, v any) ([]storage.Cond, error) {
 			return nil, err
 		}
 		return []storage.Cond{storage.Cmp{Field: field, Op: storage.Eq, Value: val}}, nil
+	}
+	if err := checkOperands(m); err != nil {
+		return nil, err
 	}
 	var out []storage.Cond
 	for _, op := range sortedKeys(m) {
@@ -134,15 +140,62 @@ func decodeConstraint(field string, v any) ([]storage.Cond, error) {
 				return nil, NewError(InvalidQuery, "Invalid regular expression: %s", pattern)
 			}
 			out = append(out, storage.Regex{Field: field, Pattern: pattern, Options: opts})
+		case "$inQuery", "$notInQuery", "$select", "$dontSelect":
+			r, ok := arg.(resolvedConstraint) // see where_subquery.go
+			if !ok {
+				return nil, NewError(InvalidQuery, "improper usage of %s", op)
+			}
+			out = append(out, r.conds...)
+		case "$containedBy":
+			c, err := decodeContainedBy(field, arg)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
 		case "$options":
 			if _, ok := m["$regex"]; !ok {
 				return nil, NewError(InvalidQuery, "$options requires $regex")
 			}
+		case "$nearSphere", "$maxDistance", "$maxDistanceInRadians", "$maxDistanceInMiles",
+			"$maxDistanceInKilometers", "$within", "$geoWithin", "$geoIntersects": // where_geo.go
+			c, err := decodeGeo(field, op, m)
+			if err != nil {
+				return nil, err
+			}
+			if c != nil {
+				out = append(out, c)
+			}
 		default:
-			return nil, NewError(InvalidQuery, "bad constraint: %s", op)
+			return nil, unsupportedConstraint(op, arg)
 		}
 	}
 	return out, nil
+}
+
+// checkOperands rejects operands of the wrong type with the reference's
+// codes: 107 for a $in, $nin or $all that is not an array (as "bad $in
+// value" on both of its adapters), 102 for a $options that is not a string.
+func checkOperands(m map[string]any) error {
+	for _, op := range []string{"$in", "$nin", "$all"} {
+		if v, ok := m[op]; ok {
+			if _, isList := v.([]any); !isList {
+				return NewError(InvalidJSON, "bad %s value", op)
+			}
+		}
+	}
+	if v, ok := m["$options"]; ok {
+		if _, isString := v.(string); !isString {
+			return NewError(InvalidQuery, "$options value must be a string")
+		}
+	}
+	return nil
+}
+
+// unsupportedConstraint is the reference's answer (on PostgreSQL) to an
+// operator it does not know: 119.
+func unsupportedConstraint(op string, arg any) error {
+	b, _ := json.Marshal(map[string]any{op: arg})
+	return NewError(OperationForbidden, "Postgres doesn't support this query type yet %s", b)
 }
 
 func hasOperator(m map[string]any) bool {

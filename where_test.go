@@ -60,8 +60,15 @@ func TestDecodeWhereErrors(t *testing.T) {
 		code  int
 	}{
 		{`{"bad-key":1}`, InvalidKeyName},
-		{`{"a":{"$bogus":1}}`, InvalidQuery},
-		{`{"a":{"$in":1}}`, InvalidQuery},
+		{`{"a":{"$bogus":1}}`, OperationForbidden},
+		{`{"a":{"$size":1}}`, OperationForbidden},
+		{`{"a":{"$in":1}}`, InvalidJSON},
+		{`{"a":{"$nin":"x"}}`, InvalidJSON},
+		{`{"a":{"$all":{}}}`, InvalidJSON},
+		{`{"a":{"$regex":5}}`, InvalidQuery},
+		{`{"a":{"$regex":"x","$options":1}}`, InvalidQuery},
+		{`{"a":{"$regex":"[x"}}`, InvalidQuery},
+		{`{"a":{"$lt":{"__type":"Date","iso":"nope"}}}`, IncorrectType},
 		{`{"a":{"$exists":"yes"}}`, InvalidQuery},
 		{`{"a":{"$regex":"(","$options":""}}`, InvalidQuery},
 		{`{"a":{"$regex":"x","$options":"q"}}`, InvalidQuery},

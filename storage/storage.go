@@ -200,9 +200,9 @@ type Sort struct {
 	Desc  bool
 }
 
-// Cond is a condition on objects. The concrete types below are the whole
-// language; an adapter that meets one it cannot evaluate returns
-// ErrUnsupported.
+// Cond is a condition on objects. The concrete types below (and the geo
+// conditions of geo.go) are the whole language; an adapter that meets one
+// it cannot evaluate returns ErrUnsupported.
 type Cond interface{ cond() }
 
 // And holds when every condition holds (and when it is empty).
@@ -255,9 +255,11 @@ type Cmp struct {
 }
 
 // In holds when the field equals one of Values (with Eq's rules, including
-// array containment), or, with Not, when it equals none of them. Values take
-// the same types as Cmp's. An empty In never holds; an empty Not In always
-// holds.
+// array containment), or, with Not, when it is present (not missing, not
+// null) and equals none of them: unlike Ne, a non-empty Not In never matches
+// an object lacking the field, as Parse Server on PostgreSQL answers (its
+// NOT IN meets SQL NULL). Values take the same types as Cmp's. An empty In
+// never holds; an empty Not In always holds, missing fields included.
 type In struct {
 	Field  string
 	Values []any

@@ -128,7 +128,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"parsego_add", "parsego_add_unique", "parsego_array", "parsego_array_has_all", "parsego_array_has_any",
-		"parsego_delete_joins", "parsego_increment", "parsego_remove", "parsego_set"}
+		"parsego_delete_joins", "parsego_distance", "parsego_increment", "parsego_lat", "parsego_lng", "parsego_polygon",
+		"parsego_remove", "parsego_set"}
 	if !slices.Equal(fns, want) {
 		t.Errorf("functions in %s = %q, want %q", ns, fns, want)
 	}
@@ -678,6 +679,10 @@ func TestLayout(t *testing.T) {
 		"jp:friends:_User btree (\"owningId\", \"relatedId\")",
 		"jr:friends:_User btree (\"relatedId\")",
 		"p:_User btree (\"objectId\")",
+		"r:_User gin (_rperm)",
+		"rn:_User btree (\"objectId\") WHERE (_rperm IS NULL)",
+		"tc:_User btree (\"createdAt\")",
+		"tu:_User btree (\"updatedAt\")",
 		"u:_User:email btree (((data ->> 'email'::text)))",
 		"u:_User:username btree (lower((data ->> 'username'::text)))",
 	}

@@ -189,6 +189,7 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 	if err != nil {
 		return nil, err
 	}
+	sel = s.nearOrder(sel, q) // distance order of a $nearSphere: geo.go
 	if q.Limit > 0 || q.Skip > 0 {
 		// Bind parameters, not squirrel's Limit, which writes the number
 		// into the text and makes every page size a new statement.

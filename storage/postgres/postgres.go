@@ -12,7 +12,10 @@
 //   - one table per class: "objectId" text primary key, "createdAt" and
 //     "updatedAt" timestamptz, "_rperm" and "_wperm" text[] (the ACL; NULL
 //     means public) and "data" jsonb with every other field, indexed by a GIN
-//     index (jsonb_path_ops) serving equality, In and All conditions;
+//     index (jsonb_path_ops) serving equality, In and All conditions, with
+//     btrees on "createdAt" and "updatedAt", and a GIN index on "_rperm"
+//     plus a partial index of the public rows for the ACL check (a
+//     BitmapOr of the two); schema indexes are btrees on ("data"->'f');
 //   - one join table "_Join:<field>:<OwningClass>"("owningId", "relatedId")
 //     per Relation field;
 //   - "_Files" and "_FileChunks": the contents of files, for the Store's

@@ -548,7 +548,12 @@ func (s *Store) addJoinTables(ch *schemaChange, class string, fields map[string]
 	}
 }
 
-// classDDL creates a class's table and its GIN index.
+// classDDL creates a class's table and its indexes: GIN on "data"
+// (equality, In, All), btrees on "createdAt" and "updatedAt" (ordering and
+// ranges on them), and for the ACL check ("_rperm" IS NULL OR "_rperm" &&
+// perms) a GIN on "_rperm" and a partial index of the public objects, which
+// the planner combines with a BitmapOr. Migration 4 adds the last four to
+// tables created before them, with the same names.
 func (s *Store) classDDL(class string) []string {
 	t := s.table(class)
 	return []string{
@@ -561,6 +566,10 @@ func (s *Store) classDDL(class string) []string {
 			`"data" jsonb NOT NULL DEFAULT '{}', ` +
 			`CONSTRAINT ` + quoteIdent(physName("p", class)) + ` PRIMARY KEY ("objectId"))`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops)`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tc", class)) + ` ON ` + t + ` ("createdAt")`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tu", class)) + ` ON ` + t + ` ("updatedAt")`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("r", class)) + ` ON ` + t + ` USING gin ("_rperm")`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("rn", class)) + ` ON ` + t + ` ("objectId") WHERE "_rperm" IS NULL`,
 	}
 }
 

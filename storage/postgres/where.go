@@ -101,6 +101,8 @@ func collectJoins(c storage.Cond, out []string) []string {
 		if checkRelation(c.Relation) == nil {
 			out = append(out, joinName(c.Relation.Field, c.Relation.OwningClass))
 		}
+	case storage.InQuery, storage.Select, storage.RelationHas:
+		out = collectSubqueryTables(c, out)
 	}
 	return out
 }
@@ -125,7 +127,7 @@ func (b *condBuilder) build(c storage.Cond) (frag, error) {
 		}
 		f, err := b.eqAny(t, c.Values)
 		if c.Not {
-			f = not(f)
+			f = notIn(t, f)
 		}
 		return f, err
 	case storage.Exists:
@@ -136,6 +138,24 @@ func (b *condBuilder) build(c storage.Cond) (frag, error) {
 		return b.regex(c)
 	case storage.RelatedTo:
 		return b.relatedTo(c)
+	case storage.Near: // geo conditions: geo.go
+		return b.near(c)
+	case storage.WithinBox:
+		return b.withinBox(c)
+	case storage.WithinPolygon:
+		return b.withinPolygon(c)
+	case storage.WithinCenterSphere:
+		return b.withinCenterSphere(c)
+	case storage.IntersectsPoint:
+		return b.intersectsPoint(c)
+	case storage.InQuery:
+		return b.inQuery(c)
+	case storage.Select:
+		return b.selectCond(c)
+	case storage.ContainedBy:
+		return b.containedBy(c)
+	case storage.RelationHas:
+		return b.relationHas(c)
 	}
 	return frag{}, fmt.Errorf("postgres: condition %T: %w", c, storage.ErrUnsupported)
 }
@@ -390,6 +410,18 @@ func (b *condBuilder) eqAny(t target, vals []any) (frag, error) {
 		parts = append(parts, isNull(t))
 	}
 	return join("OR", parts), nil
+}
+
+// notIn negates the In condition f on t: the field must be present, as
+// for the reference's NOT IN (a missing field is SQL NULL there). An empty
+// In (FALSE) negates to TRUE, which holds for every object.
+func notIn(t target, f frag) frag {
+	if t.column != "" || f.sql == "FALSE" {
+		return not(f)
+	}
+	x, args := t.json()
+	present := frag{sql: "jsonb_typeof(" + x + ") <> 'null'", args: args}
+	return join("AND", []frag{present, not(f)})
 }
 
 // isNull holds when the field is missing or null.

@@ -246,15 +246,15 @@ func testConditions(t *testing.T, o opener) {
 		s := condStore(t, o)
 		runCondCases(t, s, condClass, []condCase{
 			{"Strings", in("name", "alpha", "gamma", "zzz"), []string{"i1", "i3"}},
-			{"NotStringsMatchesMissing", nin("name", "alpha", "gamma", "zzz"), []string{"i2", "i4", "i5", "i6", "i7"}},
+			{"NotStringsSkipsMissing", nin("name", "alpha", "gamma", "zzz"), []string{"i2", "i4", "i5"}},
 			{"ArrayContains", in("tags", "c", "zz"), []string{"i2"}},
 			{"ArrayContainsSeveral", in("tags", "a"), []string{"i1", "i6"}},
-			{"NotArrayContains", nin("tags", "a"), []string{"i2", "i3", "i4", "i5", "i7"}},
+			{"NotArrayContains", nin("tags", "a"), []string{"i2", "i3", "i4"}},
 			{"ArrayExact", in("tags", rawv(`["a","b"]`)), []string{"i1"}},
 			{"Empty", in("name"), nil},
 			{"NotEmpty", nin("name"), allItems},
 			{"Numbers", in("num", 1.0, 10.0, "2.5"), []string{"i1", "i4"}},
-			{"NotNumbers", nin("num", 1.0, 10.0, "2.5"), []string{"i2", "i3", "i5", "i6", "i7"}},
+			{"NotNumbers", nin("num", 1.0, 10.0, "2.5"), []string{"i2", "i3", "i6"}},
 			{"Nil", in("opt", nil), []string{"i1", "i3", "i5", "i6", "i7"}},
 			{"NilAndString", in("opt", nil, "set"), except("i4")},
 			{"NotNilAndString", nin("opt", nil, "set"), []string{"i4"}},
@@ -267,7 +267,13 @@ func testConditions(t *testing.T, o opener) {
 			{"ObjectID", in("objectId", "i2", "i4", "nope"), []string{"i2", "i4"}},
 			{"NotObjectID", nin("objectId", "i2", "i4", "nope"), []string{"i1", "i3", "i5", "i6", "i7"}},
 			{"MissingField", in("nope", "x"), nil},
-			{"NotMissingField", nin("nope", "x"), allItems},
+			{"NotMissingField", nin("nope", "x"), nil},
+			{"NotEmptyMissingField", nin("nope"), allItems},
+			{"NotNil", nin("opt", nil), []string{"i2", "i4"}},
+			{"NotDotPath", nin("obj.x", 1.0, 3.0), []string{"i2", "i5"}},
+			{"NotDates", nin("when", mustTime("2021-06-15T12:30:00Z")), []string{"i1", "i3", "i5"}},
+			{"NotPointerInArray", nin("refs", rawv(ptr("ow3"))), []string{"i1"}},
+			{"NorOfInMatchesMissing", storage.Nor{in("name", "alpha")}, except("i1")},
 		})
 	})
 
