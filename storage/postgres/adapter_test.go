@@ -863,3 +863,42 @@ func regexp2Go(t *testing.T, pattern, options string) *regexp.Regexp {
 	}
 	return regexp.MustCompile(pattern)
 }
+
+// TestGeoPointFieldIndex: a GeoPoint field gets an index on its latitude,
+// whichever call adds the field, and loses it with the field.
+func TestGeoPointFieldIndex(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := pgtest.NewStore(t)
+	db := adminPool(t)
+	geoIndexes := func() []string {
+		t.Helper()
+		rows, _ := db.Query(ctx, `SELECT indexname::text || ' ' || regexp_replace(indexdef, '^.* USING ', '') FROM pg_indexes
+			WHERE schemaname = $1 AND indexname LIKE 'geo:%' ORDER BY 1`, s.Namespace())
+		idx, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	if _, err := s.CreateClass(ctx, storage.Class{Name: "Place", Fields: map[string]storage.Field{"loc": {Type: "GeoPoint"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddFields(ctx, "Spot", map[string]storage.Field{"at": {Type: "GeoPoint"}}); err != nil {
+		t.Fatal(err)
+	}
+	ns := s.Namespace() // lower-case letters, digits and _: pg_indexes shows it unquoted
+	want := []string{
+		`geo:Place:loc btree (` + ns + `.parsego_lat((data -> 'loc'::text)))`,
+		`geo:Spot:at btree (` + ns + `.parsego_lat((data -> 'at'::text)))`,
+	}
+	if got := geoIndexes(); !slices.Equal(got, want) {
+		t.Fatalf("geo indexes =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := s.UpdateClass(ctx, "Spot", storage.ClassUpdate{DeleteFields: []string{"at"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := geoIndexes(); !slices.Equal(got, want[:1]) {
+		t.Fatalf("after deleting Spot.at, geo indexes = %q, want %q", got, want[:1])
+	}
+}

@@ -159,7 +159,7 @@ func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class
 			}
 			ch.ddl = append(ch.ddl, stmt)
 		}
-		s.addJoinTables(ch, c.Name, doc.Fields)
+		s.addFieldDDL(ch, c.Name, doc.Fields)
 		return ch, nil
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 			}
 			ch.ddl = append(ch.ddl, s.classDDL(class)...)
 			ch.created = append(ch.created, class)
-			s.addJoinTables(ch, class, fields)
+			s.addFieldDDL(ch, class, fields)
 			return ch, nil
 		}
 		if hasAll(cur, fields) {
@@ -210,7 +210,7 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 		}
 		// The table normally exists; IF NOT EXISTS repairs a lost one.
 		ch.ddl = append(ch.ddl, s.classDDL(class)...)
-		s.addJoinTables(ch, class, added)
+		s.addFieldDDL(ch, class, added)
 		return ch, nil
 	})
 	if err != nil {
@@ -274,6 +274,9 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 				continue
 			}
 			strip = append(strip, f)
+			if def.Type == "GeoPoint" {
+				ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("geo", class, f)))
+			}
 			doc.Unique = slices.DeleteFunc(doc.Unique, func(x uniqueDoc) bool {
 				if x.Field == f {
 					ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("u", class, f)))
@@ -300,7 +303,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			}
 			doc.Fields[name] = u.AddFields[name]
 		}
-		s.addJoinTables(ch, class, u.AddFields)
+		s.addFieldDDL(ch, class, u.AddFields)
 		changed := map[string]storage.Field{}
 		for _, name := range slices.Sorted(maps.Keys(u.ChangeFields)) {
 			f := u.ChangeFields[name]
@@ -311,7 +314,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			}
 			doc.Fields[name] = f
 		}
-		s.addJoinTables(ch, class, changed)
+		s.addFieldDDL(ch, class, changed)
 
 		for _, name := range u.DropIndexes {
 			if _, ok := doc.Indexes[name]; !ok {
@@ -537,13 +540,20 @@ func checkFields(class string, fields map[string]storage.Field) error {
 	return nil
 }
 
-// addJoinTables adds the creation of the join tables of fields' Relation
-// fields to ch.
-func (s *Store) addJoinTables(ch *schemaChange, class string, fields map[string]storage.Field) {
+// addFieldDDL adds to ch what new fields need beside the document: the
+// join table of a Relation field, and for a GeoPoint field an index on its
+// latitude, which the geo conditions' latitude band (see geo.go) is
+// sargable on, so that distance and box queries on a large class read an
+// index range instead of the table.
+func (s *Store) addFieldDDL(ch *schemaChange, class string, fields map[string]storage.Field) {
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		if fields[name].Type == "Relation" {
+		switch fields[name].Type {
+		case "Relation":
 			ch.ddl = append(ch.ddl, s.joinDDL(name, class)...)
 			ch.created = append(ch.created, joinName(name, class))
+		case "GeoPoint":
+			ch.ddl = append(ch.ddl, `CREATE INDEX IF NOT EXISTS `+quoteIdent(physName("geo", class, name))+` ON `+s.table(class)+
+				` ((`+s.nsq+`.parsego_lat("data"->`+quoteLiteral(name)+`)))`)
 		}
 	}
 }
