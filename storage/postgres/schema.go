@@ -563,7 +563,8 @@ func (s *Store) addFieldDDL(ch *schemaChange, class string, fields map[string]st
 // ranges on them), and for the ACL check ("_rperm" IS NULL OR "_rperm" &&
 // perms) a GIN on "_rperm" and a partial index of the public objects, which
 // the planner combines with a BitmapOr. Migration 4 adds the last four to
-// tables created before them, with the same names.
+// tables created before them, with the same names. The GIN indexes keep a
+// small pending list (migration 5 says why).
 func (s *Store) classDDL(class string) []string {
 	t := s.table(class)
 	return []string{
@@ -575,10 +576,10 @@ func (s *Store) classDDL(class string) []string {
 			`"_wperm" text[], ` +
 			`"data" jsonb NOT NULL DEFAULT '{}', ` +
 			`CONSTRAINT ` + quoteIdent(physName("p", class)) + ` PRIMARY KEY ("objectId"))`,
-		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops)`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops) WITH (gin_pending_list_limit = 64)`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tc", class)) + ` ON ` + t + ` ("createdAt")`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tu", class)) + ` ON ` + t + ` ("updatedAt")`,
-		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("r", class)) + ` ON ` + t + ` USING gin ("_rperm")`,
+		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("r", class)) + ` ON ` + t + ` USING gin ("_rperm") WITH (gin_pending_list_limit = 64)`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("rn", class)) + ` ON ` + t + ` ("objectId") WHERE "_rperm" IS NULL`,
 	}
 }
