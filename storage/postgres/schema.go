@@ -337,6 +337,13 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			doc.Indexes[name] = u.AddIndexes[name]
 			ch.ddl = append(ch.ddl, stmt)
 		}
+		if len(u.AddIndexes) > 0 {
+			// Statistics, so that the planner can tell what the new index is
+			// worth: without them (a table filled since its last analyze, or
+			// autovacuum off) it guesses, and can prefer the ACL's indexes
+			// or a scan.
+			ch.ddl = append(ch.ddl, "ANALYZE "+s.table(class))
+		}
 		return ch, nil
 	})
 	if err != nil {
