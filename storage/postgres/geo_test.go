@@ -9,11 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/parsego/parse/internal/pgtest"
 	"github.com/parsego/parse/storage"
-	"github.com/parsego/parse/storage/postgres"
 )
 
 // haversine is the reference distance in radians, in Go.
@@ -35,24 +32,7 @@ func TestGeoRandom(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := t.Context()
-	ns := pgtest.NewNamespace(t)
-	cfg, err := pgxpool.ParseConfig(pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &lastQuery{}
-	cfg.ConnConfig.Tracer = tr
-	cfg.MaxConns = 2
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := postgres.New(ctx, pool, postgres.Options{Schema: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s, pool, ns, tr := tracedStore(t)
 	const class = "Spots"
 	if _, err := s.CreateClass(ctx, storage.Class{Name: class, Fields: map[string]storage.Field{"loc": {Type: "GeoPoint"}}}); err != nil {
 		t.Fatal(err)
@@ -85,7 +65,7 @@ func TestGeoRandom(t *testing.T) {
 		ids, lats, lngs = append(ids, id), append(lats, lat), append(lngs, lng)
 	}
 	table := pgx.Identifier{ns, class}.Sanitize()
-	_, err = pool.Exec(ctx, `INSERT INTO `+table+` ("objectId", "createdAt", "updatedAt", "data")
+	_, err := pool.Exec(ctx, `INSERT INTO `+table+` ("objectId", "createdAt", "updatedAt", "data")
 		SELECT id, now(), now(), jsonb_build_object('loc', jsonb_build_object('__type', 'GeoPoint', 'latitude', lat, 'longitude', lng))
 		FROM unnest($1::text[], $2::float8[], $3::float8[]) AS u(id, lat, lng)`, ids, lats, lngs)
 	if err != nil {

@@ -47,12 +47,10 @@ func (l *lastQuery) get() (string, []any) {
 // schema index and on one without (the GIN index), comparisons and order
 // on an indexed field, ordering by createdAt and updatedAt with a limit,
 // and the ACL check of a client query.
-func TestPlansOnLargeClass(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads 100k rows")
-	}
-	t.Parallel()
-	ctx := t.Context()
+// tracedStore returns a Store on a fresh namespace, its pool (for loading
+// data and EXPLAIN) and a tracer holding the last statement it ran.
+func tracedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, string, *lastQuery) {
+	t.Helper()
 	ns := pgtest.NewNamespace(t)
 	cfg, err := pgxpool.ParseConfig(pgtest.DSN(t))
 	if err != nil {
@@ -61,19 +59,29 @@ func TestPlansOnLargeClass(t *testing.T) {
 	tr := &lastQuery{}
 	cfg.ConnConfig.Tracer = tr
 	cfg.MaxConns = 2
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	s, err := postgres.New(ctx, pool, postgres.Options{Schema: ns})
+	s, err := postgres.New(t.Context(), pool, postgres.Options{Schema: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	return s, pool, ns, tr
+}
+
+func TestPlansOnLargeClass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 100k rows")
+	}
+	t.Parallel()
+	ctx := t.Context()
+	s, pool, ns, tr := tracedStore(t)
 
 	const class = "Big"
-	_, err = s.CreateClass(ctx, storage.Class{Name: class, Fields: map[string]storage.Field{
+	_, err := s.CreateClass(ctx, storage.Class{Name: class, Fields: map[string]storage.Field{
 		"n": {Type: "Number"}, "name": {Type: "String"}, "code": {Type: "String"}, "tags": {Type: "Array"},
 	}})
 	if err != nil {
