@@ -233,7 +233,7 @@ func (q *Query) build(ctx context.Context) (storage.Query, error) {
 
 // Find runs the query.
 func (q *Query) Find(ctx context.Context) ([]*Object, error) {
-	if err := q.restrict(ctx); err != nil {
+	if err := q.restrict(ctx, true); err != nil {
 		return nil, err
 	}
 	sq, err := q.build(ctx)
@@ -263,7 +263,7 @@ func (q *Query) Find(ctx context.Context) ([]*Object, error) {
 
 // Count returns how many objects match, ignoring limit and skip.
 func (q *Query) Count(ctx context.Context) (int64, error) {
-	if err := q.restrict(ctx); err != nil {
+	if err := q.restrict(ctx, true); err != nil {
 		return 0, err
 	}
 	sq, err := q.build(ctx)
@@ -284,7 +284,7 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	if !a.validClassName(q.class) {
 		return nil, NewError(ObjectNotFound, "Object not found.")
 	}
-	if err := q.restrict(ctx); err != nil {
+	if err := q.restrict(ctx, false); err != nil {
 		return nil, err
 	}
 	cl, err := a.schema.get(ctx, q.class)

@@ -341,10 +341,11 @@ func storedString(o storage.Object, field string) string {
 	return s
 }
 
-// restrict applies the class rules of _Session and _User to a query, once:
-// a client's sessions are its own; clients can't query users by their
-// protected fields.
-func (q *Query) restrict(ctx context.Context) error {
+// restrict applies the class rules of _Session, _User and _Installation to
+// a query, once: a client's sessions are its own; clients can't query users
+// by their protected fields, nor find installations (find: the query lists
+// objects rather than reading one by id).
+func (q *Query) restrict(ctx context.Context, find bool) error {
 	if q.restricted {
 		return q.err
 	}
@@ -352,6 +353,10 @@ func (q *Query) restrict(ctx context.Context) error {
 	auth := AuthFrom(ctx)
 	var err error
 	switch q.class {
+	case ClassInstallation:
+		if find && !auth.Master {
+			err = NewError(OperationForbidden, "Permission denied")
+		}
 	case ClassSession:
 		err = q.restrictSessions(auth)
 	case ClassUser:

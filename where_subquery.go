@@ -193,7 +193,7 @@ func (q *Query) innerCond(ctx context.Context, field, op string, inner *Query, c
 	if !q.app.validClassName(class) {
 		return nil, NewError(InvalidClassName, "Invalid class name: %s", class)
 	}
-	if err := inner.restrict(ctx); err != nil {
+	if err := inner.restrict(ctx, true); err != nil {
 		return nil, err
 	}
 	auth := AuthFrom(ctx)

@@ -264,6 +264,11 @@ func TestFind(t *testing.T) {
 	r.expect(t, http.StatusOK, `{"results":[{"objectId":"`+ids["carol"]+`","createdAt":"<date>","updatedAt":"<date>","score":30}]}`)
 	// Roles are found through /roles.
 	e.do(req{method: "GET", path: "/roles", auth: "master"}).expect(t, http.StatusOK, `{"results":[]}`)
+	// Installations are found with the master key only, on either path.
+	for _, path := range []string{"/installations", "/classes/_Installation?count=1&limit=0"} {
+		e.do(req{method: "GET", path: path}).expect(t, http.StatusBadRequest, `{"code":119,"error":"Permission denied"}`)
+	}
+	e.do(req{method: "GET", path: "/installations", auth: "master"}).expect(t, http.StatusOK, `{"results":[]}`)
 }
 
 func TestGetOne(t *testing.T) {

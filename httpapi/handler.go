@@ -9,8 +9,8 @@
 //
 // Served: /health; find, create, get, update and delete on /classes; users
 // (/users, /users/me, /users/{id}, /login, /logout; users.go) and sessions
-// (/sessions, /sessions/me, /sessions/{id}; sessions.go); get on
-// /installations/{id}, /roles and /roles/{id}; /batch; the
+// (/sessions, /sessions/me, /sessions/{id}; sessions.go); find and get on
+// /installations and /roles; /batch; the
 // schema API (/schemas, /purge); cloud functions (POST /functions/{name});
 // files (/files: upload, download, delete; files.go). Any other path
 // answers Express's 404 page after the keys are checked, as the reference
@@ -438,7 +438,10 @@ func match(method, path string) route {
 			return route{kind: routeGet, class: parse.ClassRole, id: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "installations"):
-		if n == 2 && get {
+		switch {
+		case n == 1 && get:
+			return route{kind: routeFind, class: parse.ClassInstallation}
+		case n == 2 && get:
 			return route{kind: routeGet, class: parse.ClassInstallation, id: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "batch"):
