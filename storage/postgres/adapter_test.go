@@ -660,7 +660,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCols := []string{"objectId text NO", "createdAt timestamp with time zone NO", "updatedAt timestamp with time zone NO",
-		"_rperm ARRAY YES", "_wperm ARRAY YES", "data jsonb NO"}
+		"_rperm ARRAY YES", "_wperm ARRAY YES", "data jsonb NO", "#score double precision YES"}
 	if !slices.Equal(cols, wantCols) {
 		t.Errorf("columns = %q, want %q", cols, wantCols)
 	}
@@ -675,7 +675,7 @@ func TestLayout(t *testing.T) {
 		"_SCHEMA_pkey btree (\"className\")",
 		"_parsego_migrations_pkey btree (version)",
 		"g:_User gin (data jsonb_path_ops) WITH (gin_pending_list_limit='64')",
-		"i:_User:by_score btree (((data -> 'score'::text)) DESC)",
+		"i:_User:by_score btree (\"#score\" DESC) INCLUDE (_rperm)",
 		"jp:friends:_User btree (\"owningId\", \"relatedId\")",
 		"jr:friends:_User btree (\"relatedId\")",
 		"p:_User btree (\"objectId\")",
@@ -900,5 +900,53 @@ func TestGeoPointFieldIndex(t *testing.T) {
 	}
 	if got := geoIndexes(); !slices.Equal(got, want[:1]) {
 		t.Fatalf("after deleting Spot.at, geo indexes = %q, want %q", got, want[:1])
+	}
+}
+
+// TestNumberColumnDroppedElsewhere: an instance that cached a class's number
+// columns keeps answering after another instance drops the index (and with
+// it the column), without waiting for the notification: the statement
+// that meets the missing column runs again without it. In a transaction,
+// where that error would abort it, the stale cache is not used.
+func TestNumberColumnDroppedElsewhere(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, ns := pgtest.NewStoreNS(t)
+	b := openOn(t, ns)
+	mustClass(t, a, "Game", map[string]storage.Field{"score": {Type: "Number"}})
+	if _, err := a.UpdateClass(ctx, "Game", storage.ClassUpdate{AddIndexes: map[string]map[string]any{"score_1": {"score": 1.0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Insert(ctx, "Game", storage.Object{ID: "g1", CreatedAt: time.Now(), UpdatedAt: time.Now(), Data: []byte(`{"score":3}`)}); err != nil {
+		t.Fatal(err)
+	}
+	q := storage.Query{Where: storage.Cmp{Field: "score", Op: storage.Gt, Value: 1.0}, Order: []storage.Sort{{Field: "score"}}}
+	find := func(what string, s storage.Store) {
+		t.Helper()
+		got, err := s.Find(ctx, "Game", q)
+		if err != nil || len(got) != 1 || got[0].ID != "g1" {
+			t.Fatalf("%s: Find = %v, %v; want g1", what, got, err)
+		}
+	}
+	find("with the column", a) // a caches the column
+	if _, err := b.UpdateClass(ctx, "Game", storage.ClassUpdate{DropIndexes: []string{"score_1"}}); err != nil {
+		t.Fatal(err)
+	}
+	find("after b dropped it", a)
+	if _, err := b.UpdateClass(ctx, "Game", storage.ClassUpdate{AddIndexes: map[string]map[string]any{"score_1": {"score": 1.0}}}); err != nil {
+		t.Fatal(err)
+	}
+	find("after b added it back", a) // a does not know yet; the query answers alike
+	c := openOn(t, ns)
+	find("c caches the column", c)
+	if _, err := b.UpdateClass(ctx, "Game", storage.ClassUpdate{DropIndexes: []string{"score_1"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Tx(ctx, func(tx storage.Store) error {
+		find("in a transaction", tx)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Tx: %v", err)
 	}
 }

@@ -37,11 +37,12 @@ func permCheck(col string, perms []string) frag {
 }
 
 // prepare returns the WHERE condition of a statement on class: where, plus
-// extra. It checks the tables the statement needs that are not known to
-// exist: the join tables of RelatedTo conditions always (one missing makes
-// its condition false) and, in a transaction, the class's table, where a
-// 42P01 error would abort the transaction (classMissing reports it).
-func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...frag) (cond frag, tables []string, classMissing bool, err error) {
+// extra, and the class's number columns (numcols.go). It checks the tables
+// the statement needs that are not known to exist: the join tables of
+// RelatedTo conditions always (one missing makes its condition false) and,
+// in a transaction, the class's table, where a 42P01 error would abort the
+// transaction (classMissing reports it).
+func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...frag) (cond frag, nums map[string]bool, tables []string, classMissing bool, err error) {
 	tables = collectJoins(where, nil)
 	check := tables
 	if s.tx != nil {
@@ -52,23 +53,36 @@ func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, e
 	if len(check) > 0 {
 		missing, err = s.missingTables(ctx, check)
 		if err != nil {
-			return frag{}, nil, false, err
+			return frag{}, nil, nil, false, err
 		}
 		if missing[class] {
-			return frag{}, tables, true, nil
+			return frag{}, nil, tables, true, nil
 		}
 	}
-	c, err := (&condBuilder{s: s, missing: missing}).build(where)
-	if err != nil {
-		return frag{}, nil, false, err
+	if s.tx == nil {
+		// In a transaction a column dropped behind the cache's back would
+		// abort it; without the columns, statements answer alike.
+		if nums, err = s.numberColumns(ctx, class); err != nil {
+			return frag{}, nil, nil, false, err
+		}
 	}
-	return join("AND", append(extra, c)), tables, false, nil
+	c, err := (&condBuilder{s: s, missing: missing, nums: nums}).build(where)
+	if err != nil {
+		return frag{}, nil, nil, false, err
+	}
+	return join("AND", append(extra, c)), nums, tables, false, nil
 }
 
-// retry reports whether a statement that failed with 42P01 should run
-// again: outside a transaction, when it read join tables the cache believed
-// to exist. The tables are evicted either way.
+// retry tells what to do after a statement failed: undefined when a table
+// it read does not exist (the tables are evicted), again when it should run
+// once more, outside a transaction: it read join tables the cache believed
+// to exist, or met a number column dropped behind the cache's back (the
+// class's, last in tables, are evicted).
 func (s *Store) retry(err error, tables []string, retried bool) (undefined, again bool) {
+	if isUndefinedColumn(err) {
+		s.tables.forgetNumbers(tables[len(tables)-1])
+		return false, !retried && s.tx == nil
+	}
 	if !isUndefinedTable(err) {
 		return false, false
 	}
@@ -139,7 +153,7 @@ func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (
 	idCond := frag{sql: `"objectId" = ?`, args: []any{id}}
 	permCond := permCheck(`"_rperm"`, readPerms)
 	if s.tx != nil {
-		if _, _, classMissing, err := s.prepare(ctx, class, nil, idCond, permCond); err != nil || classMissing {
+		if _, _, _, classMissing, err := s.prepare(ctx, class, nil, idCond, permCond); err != nil || classMissing {
 			if err == nil {
 				err = notFound()
 			}
@@ -180,12 +194,12 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 	if q.Limit < 0 || q.Skip < 0 {
 		return nil, fmt.Errorf("postgres: find: negative limit or skip: %w", storage.ErrInvalidQuery)
 	}
-	cond, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
+	cond, nums, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
 	if err != nil || classMissing {
 		return nil, err
 	}
 	sel := whereSQL(psql.Select(objectColumns).From(s.table(class)), cond)
-	sel, err = orderBy(sel, q.Order)
+	sel, err = orderBy(sel, q.Order, nums)
 	if err != nil {
 		return nil, err
 	}
@@ -208,10 +222,9 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 	if err == nil {
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.Object, error) { return scanObject(r) })
 	}
-	if undefined, again := s.retry(err, tables, retried); undefined {
-		if again {
-			return s.find(ctx, class, q, true)
-		}
+	if undefined, again := s.retry(err, tables, retried); again {
+		return s.find(ctx, class, q, true)
+	} else if undefined {
 		return nil, nil
 	}
 	if err != nil {
@@ -222,11 +235,11 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 
 // orderBy adds the sort keys: jsonb order on data paths (PostgreSQL's: nulls
 // last ascending, first descending), the columns for objectId, createdAt and
-// updatedAt. "objectId" ends every ORDER BY as a tiebreaker, so that
+// updatedAt, and a field's number column where it has one (numcols.go). "objectId" ends every ORDER BY as a tiebreaker, so that
 // pages fetched with skip neither repeat nor lose objects sharing a sort
 // value; with an index on the first key the planner still walks it, adding
 // an incremental sort only within runs of equal values.
-func orderBy(sel sq.SelectBuilder, order []storage.Sort) (sq.SelectBuilder, error) {
+func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (sq.SelectBuilder, error) {
 	if len(order) == 0 {
 		return sel, nil
 	}
@@ -243,6 +256,10 @@ func orderBy(sel sq.SelectBuilder, order []storage.Sort) (sq.SelectBuilder, erro
 		if t.column != "" {
 			sel = sel.OrderBy(quoteIdent(t.column) + dir)
 			hasID = hasID || t.column == "objectId"
+			continue
+		}
+		if nums[o.Field] {
+			sel = sel.OrderBy(quoteIdent(numberColumn(o.Field)) + dir)
 			continue
 		}
 		x, args := t.json()
@@ -272,7 +289,7 @@ func (s *Store) count(ctx context.Context, class string, q storage.Query, retrie
 	if err := checkClass(class); err != nil {
 		return 0, err
 	}
-	cond, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
+	cond, _, tables, classMissing, err := s.prepare(ctx, class, q.Where, permCheck(`"_rperm"`, q.ReadPerm))
 	if err != nil || classMissing {
 		return 0, err
 	}
@@ -282,10 +299,9 @@ func (s *Store) count(ctx context.Context, class string, q storage.Query, retrie
 	}
 	var n int64
 	err = s.q.QueryRow(ctx, sql, append([]any{planEach}, args...)...).Scan(&n)
-	if undefined, again := s.retry(err, tables, retried); undefined {
-		if again {
-			return s.count(ctx, class, q, true)
-		}
+	if undefined, again := s.retry(err, tables, retried); again {
+		return s.count(ctx, class, q, true)
+	} else if undefined {
 		return 0, nil
 	}
 	if err != nil {
@@ -311,7 +327,7 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 		return storage.Object{}, err
 	}
 	notFound := func() error { return fmt.Errorf("postgres: update %s %s: %w", class, id, storage.ErrNotFound) }
-	cond, tables, classMissing, err := s.prepare(ctx, class, u.Where,
+	cond, _, tables, classMissing, err := s.prepare(ctx, class, u.Where,
 		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, u.WritePerm))
 	if err != nil {
 		return storage.Object{}, err
@@ -349,10 +365,9 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.Object{}, notFound()
 	}
-	if undefined, again := s.retry(err, tables, retried); undefined {
-		if again {
-			return s.update(ctx, class, id, u, true)
-		}
+	if undefined, again := s.retry(err, tables, retried); again {
+		return s.update(ctx, class, id, u, true)
+	} else if undefined {
 		return storage.Object{}, notFound()
 	}
 	if err != nil {
@@ -435,7 +450,7 @@ func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Con
 	if err := checkClass(class); err != nil {
 		return 0, err
 	}
-	cond, tables, classMissing, err := s.prepare(ctx, class, where, extra...)
+	cond, _, tables, classMissing, err := s.prepare(ctx, class, where, extra...)
 	if err != nil || classMissing {
 		return 0, err
 	}
@@ -453,10 +468,9 @@ func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Con
 	var n int64
 	var joined int32
 	err = s.q.QueryRow(ctx, sql, args...).Scan(&n, &joined)
-	if undefined, again := s.retry(err, tables, retried); undefined {
-		if again {
-			return s.deleteWhere(ctx, class, where, true, extra...)
-		}
+	if undefined, again := s.retry(err, tables, retried); again {
+		return s.deleteWhere(ctx, class, where, true, extra...)
+	} else if undefined {
 		return 0, nil
 	}
 	if err != nil {

@@ -177,6 +177,39 @@ func TestPlansOnLargeClass(t *testing.T) {
 			}
 		}
 	}
+
+	// A count over a range of an indexed Number field, for the master key
+	// and for a client, reads the index only (its number column includes
+	// "_rperm"; VACUUM has marked the pages all-visible).
+	for _, perm := range [][]string{nil, user} {
+		q := storage.Query{ReadPerm: perm, Where: storage.And{
+			storage.Cmp{Field: "n", Op: storage.Gte, Value: 1000.0},
+			storage.Cmp{Field: "n", Op: storage.Lt, Value: 3000.0},
+		}}
+		want := int64(2000)
+		if perm != nil {
+			want = 2 // the public 1000 and 2000
+		}
+		n, err := s.Count(ctx, class, q)
+		if err != nil {
+			t.Fatalf("Count: %v", err)
+		}
+		if n != want {
+			t.Errorf("Count(perm %v) = %d, want %d", perm, n, want)
+		}
+		sql, args := tr.get()
+		var plan []byte
+		if err := pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+			t.Fatalf("EXPLAIN %s: %v", sql, err)
+		}
+		var doc []struct{ Plan planNode }
+		if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
+			t.Fatalf("plan %s: %v", plan, err)
+		}
+		if doc[0].Plan.find("Index Only Scan", class) == nil {
+			t.Errorf("count (perm %v) is not an index-only scan:\n%s\n%s", perm, sql, plan)
+		}
+	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Logf("slow: %v", d)
 	}

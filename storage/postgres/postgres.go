@@ -15,7 +15,9 @@
 //     index (jsonb_path_ops) serving equality, In and All conditions, with
 //     btrees on "createdAt" and "updatedAt", and a GIN index on "_rperm"
 //     plus a partial index of the public rows for the ACL check (a
-//     BitmapOr of the two); schema indexes are btrees on ("data"->'f');
+//     BitmapOr of the two); schema indexes are btrees on ("data"->'f'),
+//     except that an index on one Number field is on a generated float8
+//     column "#f" and includes "_rperm", for index-only counts (numcols.go);
 //   - one join table "_Join:<field>:<OwningClass>"("owningId", "relatedId")
 //     per Relation field;
 //   - "_Files" and "_FileChunks": the contents of files, for the Store's
@@ -195,7 +197,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx storage.Store) error) (err er
 	ts := *s
 	ts.q = tx
 	ts.ownPool = false
-	ts.tx = &txState{seen: map[string]bool{}}
+	ts.tx = &txState{seen: map[string]bool{}, schemaChanged: map[string]bool{}}
 	rollback := func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }
 	defer func() {
 		if p := recover(); p != nil {
@@ -231,9 +233,16 @@ type txState struct {
 	// created, and dropped (false); they reach the shared cache on commit
 	// only, since a rollback undoes them.
 	seen map[string]bool
+	// schemaChanged records the classes whose schema the transaction
+	// changed: their number columns are evicted again on commit, since
+	// other statements may have cached them meanwhile.
+	schemaChanged map[string]bool
 }
 
 func (t *txState) commitTo(c *tableCache) {
+	for class := range t.schemaChanged {
+		c.forgetNumbers(class)
+	}
 	for name, ok := range t.seen {
 		if ok {
 			c.add(name)
@@ -252,6 +261,7 @@ func (t *txState) commitTo(c *tableCache) {
 type tableCache struct {
 	mu    sync.RWMutex
 	known map[string]struct{}
+	numberCache
 }
 
 func newTableCache() *tableCache { return &tableCache{known: map[string]struct{}{}} }
@@ -275,8 +285,10 @@ func (c *tableCache) remove(name string) {
 	c.mu.Unlock()
 }
 
-// forgetClass evicts a class's table and join tables ("" evicts all).
+// forgetClass evicts a class's table, join tables and number columns (""
+// evicts all).
 func (c *tableCache) forgetClass(class string) {
+	c.forgetNumbers(class)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if class == "" {

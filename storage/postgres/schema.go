@@ -153,11 +153,11 @@ func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class
 			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(doc.Indexes)) {
-			stmt, err := s.indexDDL(c.Name, name, doc.Indexes[name])
+			stmts, err := s.indexDDL(c.Name, name, doc.Indexes[name], doc.Fields)
 			if err != nil {
 				return nil, err
 			}
-			ch.ddl = append(ch.ddl, stmt)
+			ch.ddl = append(ch.ddl, stmts...)
 		}
 		s.addFieldDDL(ch, c.Name, doc.Fields)
 		return ch, nil
@@ -290,6 +290,9 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 					delete(doc.Indexes, name)
 				}
 			}
+			if col := numberColumn(f); col != "" && def.Type == "Number" {
+				ch.ddl = append(ch.ddl, "ALTER TABLE "+s.table(class)+" DROP COLUMN IF EXISTS "+quoteIdent(col))
+			}
 		}
 		if len(strip) > 0 {
 			ch.dml = append(ch.dml, qsql.Update(s.table(class)).
@@ -316,18 +319,23 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 		}
 		s.addFieldDDL(ch, class, changed)
 
+		var unnumbered []string // fields whose number index is dropped
 		for _, name := range u.DropIndexes {
-			if _, ok := doc.Indexes[name]; !ok {
+			keys, ok := doc.Indexes[name]
+			if !ok {
 				continue
 			}
 			delete(doc.Indexes, name)
 			ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("i", class, name)))
+			if f := numberIndexField(keys, doc.Fields); f != "" {
+				unnumbered = append(unnumbered, f)
+			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(u.AddIndexes)) {
 			if _, ok := doc.Indexes[name]; ok {
 				return nil, fmt.Errorf("postgres: update class %s: index %s: %w", class, name, storage.ErrIndexNameExists)
 			}
-			stmt, err := s.indexDDL(class, name, u.AddIndexes[name])
+			stmts, err := s.indexDDL(class, name, u.AddIndexes[name], doc.Fields)
 			if err != nil {
 				return nil, err
 			}
@@ -335,19 +343,36 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 				doc.Indexes = map[string]map[string]any{}
 			}
 			doc.Indexes[name] = u.AddIndexes[name]
-			ch.ddl = append(ch.ddl, stmt)
+			ch.ddl = append(ch.ddl, stmts...)
 		}
-		if len(u.AddIndexes) > 0 {
+		// A number column goes with the last index on it.
+		for _, f := range unnumbered {
+			if !slices.ContainsFunc(slices.Collect(maps.Values(doc.Indexes)), func(keys map[string]any) bool {
+				return numberIndexField(keys, doc.Fields) == f
+			}) {
+				ch.ddl = append(ch.ddl, "ALTER TABLE "+s.table(class)+" DROP COLUMN IF EXISTS "+quoteIdent(numberColumn(f)))
+			}
+		}
+		if len(u.AddIndexes) > 0 && s.tx != nil {
 			// Statistics, so that the planner can tell what the new index is
-			// worth: without them (a table filled since its last analyze, or
-			// autovacuum off) it guesses, and can prefer the ACL's indexes
-			// or a scan.
+			// worth (outside a transaction VACUUM ANALYZE follows instead).
 			ch.ddl = append(ch.ddl, "ANALYZE "+s.table(class))
 		}
 		return ch, nil
 	})
 	if err != nil {
 		return storage.Class{}, err
+	}
+	if len(u.AddIndexes) > 0 && s.tx == nil {
+		// Statistics, so that the planner can tell what the new index is
+		// worth: without them (a table filled since its last analyze, or
+		// autovacuum off) it guesses, and can prefer the ACL's indexes or a
+		// scan. VACUUM also marks the table's pages all-visible, which an
+		// index-only scan needs, and merges the GIN pending lists. It can't
+		// run in a transaction, so it runs after the change commits; the
+		// change stands if it fails, only slower to query until autovacuum
+		// comes by, so its error is not the caller's.
+		_, _ = s.q.Exec(ctx, "VACUUM (ANALYZE) "+s.table(class))
 	}
 	return d.class(class), nil
 }
@@ -499,6 +524,10 @@ func (s *Store) changeSchema(ctx context.Context, class string, plan func(contex
 	if err := tx.Commit(ctx); err != nil {
 		return nil, s.wrap("schema change of "+class, err)
 	}
+	s.tables.forgetNumbers(class)
+	if s.tx != nil {
+		s.tx.schemaChanged[class] = true
+	}
 	for _, t := range ch.created {
 		s.markTable(t, true)
 	}
@@ -629,28 +658,36 @@ func (s *Store) uniqueDDL(class string, u uniqueDoc) (string, error) {
 
 // indexDDL creates a schema index: a btree on the JSON value of each key
 // (in key order, since a map does not keep Parse's), or on the column for
-// objectId, createdAt and updatedAt.
-func (s *Store) indexDDL(class, name string, keys map[string]any) (string, error) {
+// objectId, createdAt and updatedAt. An index on one Number field is on its
+// number column instead (numcols.go), which it adds, and includes "_rperm".
+func (s *Store) indexDDL(class, name string, keys map[string]any, fields map[string]storage.Field) ([]string, error) {
 	if !validIdent(name) {
-		return "", fmt.Errorf("postgres: invalid index name %q: %w", name, storage.ErrInvalidQuery)
+		return nil, fmt.Errorf("postgres: invalid index name %q: %w", name, storage.ErrInvalidQuery)
 	}
 	if len(keys) == 0 {
-		return "", fmt.Errorf("postgres: index %s has no keys: %w", name, storage.ErrInvalidQuery)
+		return nil, fmt.Errorf("postgres: index %s has no keys: %w", name, storage.ErrInvalidQuery)
 	}
+	var pre []string
+	include := ""
 	var cols []string
+	numberField := numberIndexField(keys, fields)
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		var expr string
-		switch k {
-		case "objectId", "_id":
+		numberIndex := numberField != "" && k == numberField
+		switch {
+		case k == "objectId" || k == "_id":
 			expr = `"objectId"`
-		case "createdAt", "_created_at":
+		case k == "createdAt" || k == "_created_at":
 			expr = `"createdAt"`
-		case "updatedAt", "_updated_at":
+		case k == "updatedAt" || k == "_updated_at":
 			expr = `"updatedAt"`
+		case numberIndex:
+			pre = append(pre, s.numberColumnDDL(class, k))
+			expr, include = quoteIdent(numberColumn(k)), ` INCLUDE ("_rperm")`
 		default:
 			segs, err := splitPath(k)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			expr = `"data"`
 			for _, seg := range segs {
@@ -664,10 +701,10 @@ func (s *Store) indexDDL(class, name string, keys map[string]any) (string, error
 				expr += " DESC"
 			}
 		default:
-			return "", fmt.Errorf("postgres: index %s: key %s: type %v: %w", name, k, dir, storage.ErrInvalidQuery)
+			return nil, fmt.Errorf("postgres: index %s: key %s: type %v: %w", name, k, dir, storage.ErrInvalidQuery)
 		}
 		cols = append(cols, expr)
 	}
-	return `CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("i", class, name)) +
-		` ON ` + s.table(class) + ` (` + strings.Join(cols, ", ") + `)`, nil
+	return append(pre, `CREATE INDEX IF NOT EXISTS `+quoteIdent(physName("i", class, name))+
+		` ON `+s.table(class)+` (`+strings.Join(cols, ", ")+`)`+include), nil
 }

@@ -51,7 +51,9 @@ func (b *condBuilder) innerSelect(col, class string, where storage.Cond, perm []
 	if b.missing[class] {
 		return frag{}, false, nil
 	}
-	c, err := b.build(where)
+	// The inner class's conditions use no number columns: the builder's
+	// are the outer class's.
+	c, err := (&condBuilder{s: b.s, missing: b.missing}).build(where)
 	if err != nil {
 		return frag{}, false, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,7 @@ func join(op string, parts []frag) frag {
 type condBuilder struct {
 	s       *Store
 	missing map[string]bool // join tables known not to exist
+	nums    map[string]bool // fields with a number column (numcols.go)
 }
 
 // collectJoins appends the join tables c's RelatedTo conditions read.
@@ -162,8 +164,18 @@ func (b *condBuilder) build(c storage.Cond) (frag, error) {
 
 func (b *condBuilder) list(op string, cs []storage.Cond) (frag, error) {
 	parts := make([]frag, 0, len(cs))
-	for _, c := range cs {
-		f, err := b.build(c)
+	var closed map[int]bool
+	if op == "AND" {
+		closed = closedRanges(cs)
+	}
+	for i, c := range cs {
+		var f frag
+		var err error
+		if closed[i] {
+			f, err = b.bound(c.(storage.Cmp))
+		} else {
+			f, err = b.build(c)
+		}
 		if err != nil {
 			return frag{}, err
 		}
@@ -356,60 +368,128 @@ func (b *condBuilder) cmp(c storage.Cmp) (frag, error) {
 
 // eqAny holds when the field equals one of vals, an array field also
 // matching when it holds one of them as an element (an array value only
-// matches the whole array). It uses the GIN index: "data" @> ANY of the
-// containment documents {"f":v} and {"f":[v]}. Containment is equality for
-// scalars; for objects and arrays it is only a superset test, so an exact
-// comparison follows, except for Pointers and Dates: stored ones have the
-// same keys as the value, so containment is equality.
+// matches the whole array). Scalars, Pointers and Dates go into one jsonpath
+// predicate, `"data" @@ '$."f" == "a" || exists($."f" ? (@."objectId" == "x"
+// && ...))'`, which the GIN index answers with one probe per value; lax mode
+// unwraps an array field, which gives the element match. (Containment
+// documents under ANY made the planner give up the index for long $in
+// lists.) Stored Pointers and Dates have exactly the keys of the value, so
+// matching every key is equality. Other objects and arrays are containment
+// documents {"f":v} and {"f":[v]} followed by an exact comparison, since
+// containment is only a superset test for them.
 func (b *condBuilder) eqAny(t target, vals []any) (frag, error) {
 	if t.column != "" {
 		return eqColumn(t.column, vals)
 	}
+	var path strings.Builder
 	var docs, exact, elems []string
-	var hasNull, structured bool
+	var hasNull bool
+	field := jsonpathField(t.segs)
 	for _, v := range vals {
 		jv, err := toJSONValue(v)
 		if err != nil {
 			return frag{}, err
 		}
-		switch jv.kind {
-		case kindNull:
+		if jv.kind == kindNull {
 			hasNull = true
 			continue
-		case kindArray:
-			structured = true
-			docs = append(docs, string(wrapPath(t.segs, jv.json)))
-			exact = append(exact, string(jv.json))
+		}
+		if pred, ok := jsonpathEq(field, jv); ok {
+			if path.Len() > 0 {
+				path.WriteString(" || ")
+			}
+			path.WriteString(pred)
 			continue
-		case kindObject:
-			structured = structured || !jv.tagged
 		}
 		docs = append(docs, string(wrapPath(t.segs, jv.json)))
-		docs = append(docs, string(wrapPath(t.segs, append(append([]byte{'['}, jv.json...), ']'))))
 		exact = append(exact, string(jv.json))
-		elems = append(elems, string(jv.json))
+		if jv.kind != kindArray {
+			docs = append(docs, string(wrapPath(t.segs, append(append([]byte{'['}, jv.json...), ']'))))
+			elems = append(elems, string(jv.json))
+		}
 	}
 	var parts []frag
+	if path.Len() > 0 {
+		parts = append(parts, frag{sql: `"data" @@ ?::jsonpath`, args: []any{path.String()}})
+	}
 	if len(docs) > 0 {
-		f := frag{sql: `"data" @> ANY(?::text[]::jsonb[])`, args: []any{docs}}
-		if structured {
-			x, xargs := t.json()
-			args := append([]any{docs}, xargs...)
-			args = append(args, exact)
-			args = append(args, xargs...)
-			args = append(args, elems)
-			f = frag{
-				sql: `("data" @> ANY(?::text[]::jsonb[]) AND (` + x + ` = ANY(?::text[]::jsonb[]) OR ` +
-					b.s.nsq + `.parsego_array_has_any(` + x + `, ?::text[]::jsonb[])))`,
-				args: args,
-			}
-		}
-		parts = append(parts, f)
+		x, xargs := t.json()
+		args := append([]any{docs}, xargs...)
+		args = append(args, exact)
+		args = append(args, xargs...)
+		args = append(args, elems)
+		parts = append(parts, frag{
+			sql: `("data" @> ANY(?::text[]::jsonb[]) AND (` + x + ` = ANY(?::text[]::jsonb[]) OR ` +
+				b.s.nsq + `.parsego_array_has_any(` + x + `, ?::text[]::jsonb[])))`,
+			args: args,
+		})
 	}
 	if hasNull {
 		parts = append(parts, isNull(t))
 	}
 	return join("OR", parts), nil
+}
+
+// jsonpathField is the jsonpath of a field: $."a"."b".
+func jsonpathField(segs []string) string {
+	var b strings.Builder
+	b.WriteByte('$')
+	for _, seg := range segs {
+		b.WriteByte('.')
+		b.Write(jsonString(seg))
+	}
+	return b.String()
+}
+
+// jsonpathEq returns the jsonpath predicate "field equals jv" for a scalar,
+// a Pointer or a Date; ok is false for other values. Literals are JSON,
+// whose string escapes jsonpath shares; numbers are rewritten in Go's
+// shortest form, which the jsonpath grammar takes whatever spelling the
+// client sent.
+func jsonpathEq(field string, jv jsonValue) (string, bool) {
+	switch jv.kind {
+	case kindString, kindBool:
+		return field + " == " + string(jv.json), true
+	case kindNumber:
+		f, err := strconv.ParseFloat(string(jv.json), 64)
+		if err != nil || math.IsInf(f, 0) {
+			return "", false
+		}
+		return field + " == " + strconv.FormatFloat(f, 'g', -1, 64), true
+	case kindObject:
+		if !jv.tagged {
+			return "", false
+		}
+		var m map[string]string
+		if json.Unmarshal(jv.json, &m) != nil {
+			return "", false
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var b strings.Builder
+		b.WriteString("exists(" + field + " ? (")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(" && ")
+			}
+			b.WriteString("@.")
+			b.Write(jsonString(k))
+			b.WriteString(" == ")
+			b.Write(jsonString(m[k]))
+		}
+		b.WriteString("))")
+		return b.String(), true
+	}
+	return "", false
+}
+
+// jsonString is s as a JSON string literal.
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
 }
 
 // notIn negates the In condition f on t: the field must be present, as
@@ -459,6 +539,75 @@ func eqColumn(col string, vals []any) (frag, error) {
 
 var cmpOps = map[storage.CmpOp]string{storage.Lt: "<", storage.Lte: "<=", storage.Gt: ">", storage.Gte: ">="}
 
+// closedRanges returns the indexes of the comparisons among cs that bound a
+// data path from below and from above with values of one JSON type (not
+// Dates). jsonb orders values by type first, so such a pair only holds for
+// values of that type and needs no jsonb_typeof test, which the planner
+// can't estimate: without it, a range with an order on its field walks the
+// field's index in order instead of sorting every match.
+func closedRanges(cs []storage.Cond) map[int]bool {
+	type bounds struct{ lower, upper []int }
+	var byKey map[string]*bounds
+	for i, c := range cs {
+		cmp, ok := c.(storage.Cmp)
+		if !ok || cmp.Op < storage.Lt || cmp.Op > storage.Gte {
+			continue
+		}
+		jv, err := toJSONValue(cmp.Value)
+		if err != nil || jv.date || jv.kind != kindNumber && jv.kind != kindString && jv.kind != kindBool {
+			continue
+		}
+		if t, err := resolveField(cmp.Field); err != nil || t.column != "" {
+			continue
+		}
+		if byKey == nil {
+			byKey = map[string]*bounds{}
+		}
+		key := cmp.Field + "\x00" + strconv.Itoa(jv.kind)
+		bd := byKey[key]
+		if bd == nil {
+			bd = &bounds{}
+			byKey[key] = bd
+		}
+		if cmp.Op == storage.Gt || cmp.Op == storage.Gte {
+			bd.lower = append(bd.lower, i)
+		} else {
+			bd.upper = append(bd.upper, i)
+		}
+	}
+	var out map[int]bool
+	for _, bd := range byKey {
+		if len(bd.lower) == 0 || len(bd.upper) == 0 {
+			continue
+		}
+		if out == nil {
+			out = map[int]bool{}
+		}
+		for _, i := range append(bd.lower, bd.upper...) {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// bound is one comparison of a closed range (see closedRanges): the bare
+// jsonb comparison, which a btree index on ("data"->'f') serves.
+func (b *condBuilder) bound(c storage.Cmp) (frag, error) {
+	t, err := resolveField(c.Field)
+	if err != nil {
+		return frag{}, err
+	}
+	jv, err := toJSONValue(c.Value)
+	if err != nil {
+		return frag{}, err
+	}
+	if f, ok := b.numberCompare(t, c.Op, jv); ok {
+		return f, nil
+	}
+	x, xargs := t.json()
+	return frag{sql: x + " " + cmpOps[c.Op] + " ?::jsonb", args: append(xargs, string(jv.json))}, nil
+}
+
 // compare is Lt, Lte, Gt, Gte: values of the same type only. Numbers,
 // strings and booleans compare as jsonb (which a btree index on ("data"->'f')
 // serves), Dates by their ISO strings (a fixed-width UTC format, so byte
@@ -477,6 +626,9 @@ func (b *condBuilder) compare(t target, op storage.CmpOp, v any) (frag, error) {
 			return frag{sql: quoteIdent(t.column) + " " + sqlOp + " ?::timestamptz", args: []any{jv.time}}, nil
 		}
 		return fragFalse, nil
+	}
+	if f, ok := b.numberCompare(t, op, jv); ok {
+		return f, nil
 	}
 	x, xargs := t.json()
 	if jv.date {
@@ -500,6 +652,20 @@ func (b *condBuilder) compare(t target, op storage.CmpOp, v any) (frag, error) {
 		sql:  "(jsonb_typeof(" + x + ") = '" + typ + "' AND " + x + " " + sqlOp + " ?::jsonb)",
 		args: append(append(xargs, xargs...), string(jv.json)),
 	}, nil
+}
+
+// numberCompare compares a field that has a number column with a number:
+// the column holds only the field's numbers, so no type test is needed.
+func (b *condBuilder) numberCompare(t target, op storage.CmpOp, jv jsonValue) (frag, bool) {
+	if jv.kind != kindNumber || len(t.segs) != 1 || !b.nums[t.segs[0]] {
+		return frag{}, false
+	}
+	field := t.segs[0]
+	f, err := strconv.ParseFloat(string(jv.json), 64)
+	if err != nil {
+		return frag{}, false
+	}
+	return frag{sql: quoteIdent(numberColumn(field)) + " " + cmpOps[op] + " ?::float8", args: []any{f}}, true
 }
 
 func (b *condBuilder) exists(c storage.Exists) (frag, error) {

@@ -333,6 +333,44 @@ func testSchema(t *testing.T, o opener) {
 		wantIndex(t, "re-added", loadClass(t, ctx, s, "GameScore").Indexes, "score_1", `{"score":-1}`)
 	})
 
+	t.Run("IndexedFieldLifecycle", func(t *testing.T) {
+		// Queries on a Number field answer alike while its index comes and
+		// goes, and after the field is deleted and added back as a String.
+		ctx, s := o.fresh(t)
+		mustClass(t, ctx, s, "GameScore", "score", "Number")
+		mustInsert(t, ctx, s, "GameScore", obj("g1", `{"score":1}`), obj("g2", `{"score":5}`), obj("g3", `{"score":9}`), obj("g4", `{}`))
+		q := storage.Query{Where: storage.And{gte("score", 2.0), lt("score", 10.0)}, Order: []storage.Sort{desc("score")}}
+		check := func(what string, want ...string) {
+			t.Helper()
+			wantIDs(t, what, mustFind(t, ctx, s, "GameScore", q), want...)
+			if n := mustCount(t, ctx, s, "GameScore", q); n != int64(len(want)) {
+				t.Errorf("%s: Count = %d, want %d", what, n, len(want))
+			}
+		}
+		update := func(what string, u storage.ClassUpdate) {
+			t.Helper()
+			if _, err := s.UpdateClass(ctx, "GameScore", u); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		}
+		check("no index", "g3", "g2")
+		update("add index", storage.ClassUpdate{AddIndexes: map[string]map[string]any{"score_1": {"score": 1.0}, "score_desc": {"score": -1.0}}})
+		check("two indexes", "g3", "g2")
+		update("drop one index", storage.ClassUpdate{DropIndexes: []string{"score_1"}})
+		check("one index left", "g3", "g2")
+		update("drop the other", storage.ClassUpdate{DropIndexes: []string{"score_desc"}})
+		check("indexes dropped", "g3", "g2")
+		update("re-add index", storage.ClassUpdate{AddIndexes: map[string]map[string]any{"score_1": {"score": 1.0}}})
+		check("index re-added", "g3", "g2")
+		update("delete field", storage.ClassUpdate{DeleteFields: []string{"score"}})
+		check("field deleted")
+		update("add as String", storage.ClassUpdate{AddFields: fields("score", "String"), AddIndexes: map[string]map[string]any{"score_1": {"score": 1.0}}})
+		mustInsert(t, ctx, s, "GameScore", obj("g5", `{"score":"b"}`), obj("g6", `{"score":7}`))
+		check("a String field holding a number", "g6")
+		q.Where = storage.And{gte("score", "a"), lt("score", "c")}
+		check("a String field", "g5")
+	})
+
 	t.Run("UpdateClassNotFound", func(t *testing.T) {
 		ctx, s := o.fresh(t)
 		_, err := s.UpdateClass(ctx, "Nope", storage.ClassUpdate{CLP: raw(`{"find":{}}`)})
