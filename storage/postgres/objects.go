@@ -204,7 +204,20 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 		return nil, err
 	}
 	sel = s.nearOrder(sel, q) // distance order of a $nearSphere: geo.go
-	if q.Limit > 0 || q.Skip > 0 {
+	mode := planEach
+	if len(q.Order) == 0 && equalitiesOnly(q.Where) {
+		// A prepared statement, which PostgreSQL soon runs with a generic
+		// plan: planning cost more than running such a query. The limit
+		// is in the text, since the generic plan of an unknown one
+		// costs higher and would never be chosen.
+		mode = pgx.QueryExecModeCacheStatement
+		if q.Limit > 0 {
+			sel = sel.Suffix("LIMIT " + strconv.Itoa(q.Limit))
+		}
+		if q.Skip > 0 {
+			sel = sel.Suffix("OFFSET " + strconv.Itoa(q.Skip))
+		}
+	} else if q.Limit > 0 || q.Skip > 0 {
 		// Bind parameters, not squirrel's Limit, which writes the number
 		// into the text and makes every page size a new statement.
 		var limit any
@@ -217,7 +230,7 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q.Query(ctx, sql, append([]any{planEach}, args...)...)
+	rows, err := s.q.Query(ctx, sql, append([]any{mode}, args...)...)
 	var out []storage.Object
 	if err == nil {
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.Object, error) { return scanObject(r) })
@@ -272,12 +285,14 @@ func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (
 }
 
 // planEach runs a statement as an unnamed prepared statement, which
-// PostgreSQL plans with the values of its parameters every time. Queries
-// need that: a cached statement soon gets a generic plan, which can't see
-// that a containment is selective or a range narrow and so prefers a scan
-// of the table (20x slower on a 20k-object class). Get, Insert and Update
-// by id keep the statement cache: their plans never depend on values.
-const planEach = pgx.QueryExecModeExec
+// PostgreSQL plans with the values of its parameters every time, with the
+// statement's description cached so that it takes one round trip and binary
+// formats. Queries need that: a cached statement soon gets a generic plan,
+// which can't see that a containment is selective or a range narrow and so
+// prefers a scan of the table (20x slower on a 20k-object class). Get,
+// Insert and Update by id, and finds by equalities only (equalitiesOnly),
+// keep the statement cache: their plans never depend on values.
+const planEach = pgx.QueryExecModeCacheDescribe
 
 // Count counts exactly (never the planner's estimate).
 func (s *Store) Count(ctx context.Context, class string, q storage.Query) (int64, error) {
@@ -565,4 +580,42 @@ func (s *Store) RemoveRelation(ctx context.Context, r storage.Relation, relatedI
 		return s.wrap("remove relation "+jt, err)
 	}
 	return nil
+}
+
+// equalitiesOnly reports whether c is equalities and Ins (or nothing) of
+// scalars, Pointers, Dates and nulls, whose plan does not depend on their
+// values: each is one jsonpath test that the GIN index answers (see eqAny),
+// or a test on a column. Ranges are not: a narrow one and a wide one want
+// different plans; nor are containment documents under ANY, whose generic
+// plan is a scan.
+func equalitiesOnly(c storage.Cond) bool {
+	switch c := c.(type) {
+	case nil:
+		return true
+	case storage.And:
+		for _, x := range c {
+			if !equalitiesOnly(x) {
+				return false
+			}
+		}
+		return true
+	case storage.Cmp:
+		return c.Op == storage.Eq && jsonpathValues([]any{c.Value})
+	case storage.In:
+		return !c.Not && jsonpathValues(c.Values)
+	}
+	return false
+}
+
+func jsonpathValues(vals []any) bool {
+	for _, v := range vals {
+		jv, err := toJSONValue(v)
+		if err != nil {
+			return false
+		}
+		if _, ok := jsonpathEq("$", jv); !ok && jv.kind != kindNull {
+			return false
+		}
+	}
+	return true
 }
