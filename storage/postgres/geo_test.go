@@ -154,16 +154,8 @@ func TestGeoRandom(t *testing.T) {
 	}
 
 	// The plan: the latitude band uses the index, no sequential scan.
-	sql, args := tr.get()
-	var plan []byte
-	if err := pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
-		t.Fatalf("EXPLAIN %s: %v", sql, err)
-	}
-	var doc []struct{ Plan planNode }
-	if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
-		t.Fatalf("plan %s: %v", plan, err)
-	}
-	if !doc[0].Plan.usesIndex("spots_lat") || doc[0].Plan.find("Seq Scan", class) != nil {
+	root, sql, plan := explainLast(t, pool, tr)
+	if !root.usesIndex("spots_lat") || root.find("Seq Scan", class) != nil {
 		t.Errorf("near does not use the latitude index:\n%s\n%s", sql, plan)
 	}
 }

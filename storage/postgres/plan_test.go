@@ -159,20 +159,12 @@ func TestPlansOnLargeClass(t *testing.T) {
 		if len(got) != want {
 			t.Errorf("%s: %d objects, want %d", c.name, len(got), want)
 		}
-		sql, args := tr.get()
-		var plan []byte
-		if err := pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
-			t.Fatalf("%s: EXPLAIN %s: %v", c.name, sql, err)
-		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("%s: plan %s: %v", c.name, plan, err)
-		}
-		if n := doc[0].Plan.find("Seq Scan", class); n != nil {
+		root, sql, plan := explainLast(t, pool, tr)
+		if n := root.find("Seq Scan", class); n != nil {
 			t.Errorf("%s: sequential scan of the table:\n%s\n%s", c.name, sql, plan)
 		}
 		for _, ix := range c.uses {
-			if !doc[0].Plan.usesIndex(ix) {
+			if !root.usesIndex(ix) {
 				t.Errorf("%s: plan does not use index %s:\n%s\n%s", c.name, ix, sql, plan)
 			}
 		}
@@ -197,22 +189,30 @@ func TestPlansOnLargeClass(t *testing.T) {
 		if n != want {
 			t.Errorf("Count(perm %v) = %d, want %d", perm, n, want)
 		}
-		sql, args := tr.get()
-		var plan []byte
-		if err := pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
-			t.Fatalf("EXPLAIN %s: %v", sql, err)
-		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("plan %s: %v", plan, err)
-		}
-		if doc[0].Plan.find("Index Only Scan", class) == nil {
+		root, sql, plan := explainLast(t, pool, tr)
+		if root.find("Index Only Scan", class) == nil {
 			t.Errorf("count (perm %v) is not an index-only scan:\n%s\n%s", perm, sql, plan)
 		}
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Logf("slow: %v", d)
 	}
+}
+
+// explainLast EXPLAINs the last statement tr saw, with its arguments: the
+// plan's root, the statement and the plan's JSON.
+func explainLast(t *testing.T, pool *pgxpool.Pool, tr *lastQuery) (planNode, string, []byte) {
+	t.Helper()
+	sql, args := tr.get()
+	var plan []byte
+	if err := pool.QueryRow(t.Context(), "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+		t.Fatalf("EXPLAIN %s: %v", sql, err)
+	}
+	var doc []struct{ Plan planNode }
+	if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("plan %s: %v", plan, err)
+	}
+	return doc[0].Plan, sql, plan
 }
 
 type planNode struct {
