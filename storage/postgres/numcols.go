@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parsego/parse/storage"
 )
@@ -89,13 +86,6 @@ func (s *Store) numberColumns(ctx context.Context, class string) (map[string]boo
 	}
 	s.tables.setNumbers(class, cols)
 	return cols, nil
-}
-
-// isUndefinedColumn reports a 42703 error: a number column that the cache
-// believed in has been dropped.
-func isUndefinedColumn(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "42703"
 }
 
 // numberCache is the part of tableCache that holds number columns.

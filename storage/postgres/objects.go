@@ -248,10 +248,11 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 
 // orderBy adds the sort keys: jsonb order on data paths (PostgreSQL's: nulls
 // last ascending, first descending), the columns for objectId, createdAt and
-// updatedAt, and a field's number column where it has one (numcols.go). "objectId" ends every ORDER BY as a tiebreaker, so that
-// pages fetched with skip neither repeat nor lose objects sharing a sort
-// value; with an index on the first key the planner still walks it, adding
-// an incremental sort only within runs of equal values.
+// updatedAt, and a field's number column where it has one (numcols.go).
+// "objectId" ends every ORDER BY as a tiebreaker, so that pages fetched with
+// skip neither repeat nor lose objects sharing a sort value; with an index on
+// the first key the planner still walks it, adding an incremental sort only
+// within runs of equal values.
 func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (sq.SelectBuilder, error) {
 	if len(order) == 0 {
 		return sel, nil
@@ -580,42 +581,4 @@ func (s *Store) RemoveRelation(ctx context.Context, r storage.Relation, relatedI
 		return s.wrap("remove relation "+jt, err)
 	}
 	return nil
-}
-
-// equalitiesOnly reports whether c is equalities and Ins (or nothing) of
-// scalars, Pointers, Dates and nulls, whose plan does not depend on their
-// values: each is one jsonpath test that the GIN index answers (see eqAny),
-// or a test on a column. Ranges are not: a narrow one and a wide one want
-// different plans; nor are containment documents under ANY, whose generic
-// plan is a scan.
-func equalitiesOnly(c storage.Cond) bool {
-	switch c := c.(type) {
-	case nil:
-		return true
-	case storage.And:
-		for _, x := range c {
-			if !equalitiesOnly(x) {
-				return false
-			}
-		}
-		return true
-	case storage.Cmp:
-		return c.Op == storage.Eq && jsonpathValues([]any{c.Value})
-	case storage.In:
-		return !c.Not && jsonpathValues(c.Values)
-	}
-	return false
-}
-
-func jsonpathValues(vals []any) bool {
-	for _, v := range vals {
-		jv, err := toJSONValue(v)
-		if err != nil {
-			return false
-		}
-		if _, ok := jsonpathEq("$", jv); !ok && jv.kind != kindNull {
-			return false
-		}
-	}
-	return true
 }

@@ -499,6 +499,13 @@ func isUndefinedTable(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
 
+// isUndefinedColumn reports a 42703 error: a number column (numcols.go)
+// that the cache believed in has been dropped.
+func isUndefinedColumn(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42703"
+}
+
 // physName names an index or constraint: prefix:part1:...:partN, shortened
 // to PostgreSQL's 63 bytes by hashing all but the last part when needed (so
 // the last part, a field name, usually survives).

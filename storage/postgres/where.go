@@ -121,7 +121,7 @@ func (b *condBuilder) build(c storage.Cond) (frag, error) {
 		f, err := b.list("OR", c)
 		return not(f), err
 	case storage.Cmp:
-		return b.cmp(c)
+		return b.cmp(c, false)
 	case storage.In:
 		t, err := resolveField(c.Field)
 		if err != nil {
@@ -172,7 +172,7 @@ func (b *condBuilder) list(op string, cs []storage.Cond) (frag, error) {
 		var f frag
 		var err error
 		if closed[i] {
-			f, err = b.bound(c.(storage.Cmp))
+			f, err = b.cmp(c.(storage.Cmp), true)
 		} else {
 			f, err = b.build(c)
 		}
@@ -349,7 +349,9 @@ func rawValue(raw json.RawMessage) (jsonValue, error) {
 	return jsonValue{}, fmt.Errorf("postgres: condition value %s: %w", raw, storage.ErrInvalidQuery)
 }
 
-func (b *condBuilder) cmp(c storage.Cmp) (frag, error) {
+// cmp is one comparison; closed marks a bound of a closed range (see
+// closedRanges).
+func (b *condBuilder) cmp(c storage.Cmp, closed bool) (frag, error) {
 	t, err := resolveField(c.Field)
 	if err != nil {
 		return frag{}, err
@@ -361,7 +363,7 @@ func (b *condBuilder) cmp(c storage.Cmp) (frag, error) {
 		f, err := b.eqAny(t, []any{c.Value})
 		return not(f), err
 	case storage.Lt, storage.Lte, storage.Gt, storage.Gte:
-		return b.compare(t, c.Op, c.Value)
+		return b.compare(t, c.Op, c.Value, closed)
 	}
 	return frag{}, fmt.Errorf("postgres: comparison %d: %w", c.Op, storage.ErrUnsupported)
 }
@@ -447,19 +449,16 @@ func jsonpathField(segs []string) string {
 // shortest form, which the jsonpath grammar takes whatever spelling the
 // client sent.
 func jsonpathEq(field string, jv jsonValue) (string, bool) {
+	if !jsonpathable(jv) {
+		return "", false
+	}
 	switch jv.kind {
 	case kindString, kindBool:
 		return field + " == " + string(jv.json), true
 	case kindNumber:
-		f, err := strconv.ParseFloat(string(jv.json), 64)
-		if err != nil || math.IsInf(f, 0) {
-			return "", false
-		}
+		f, _ := strconv.ParseFloat(string(jv.json), 64)
 		return field + " == " + strconv.FormatFloat(f, 'g', -1, 64), true
 	case kindObject:
-		if !jv.tagged {
-			return "", false
-		}
 		var m map[string]string
 		if json.Unmarshal(jv.json, &m) != nil {
 			return "", false
@@ -484,6 +483,56 @@ func jsonpathEq(field string, jv jsonValue) (string, bool) {
 		return b.String(), true
 	}
 	return "", false
+}
+
+// jsonpathable reports whether jsonpathEq takes jv: a string, boolean,
+// finite number, Pointer or Date.
+func jsonpathable(jv jsonValue) bool {
+	switch jv.kind {
+	case kindString, kindBool:
+		return true
+	case kindNumber:
+		f, err := strconv.ParseFloat(string(jv.json), 64)
+		return err == nil && !math.IsInf(f, 0)
+	case kindObject:
+		return jv.tagged
+	}
+	return false
+}
+
+// equalitiesOnly reports whether c is equalities and Ins (or nothing) of
+// values jsonpathable or null, whose plan does not depend on their values:
+// each is one jsonpath test that the GIN index answers (see eqAny), or a
+// test on a column. Ranges are not: a narrow one and a wide one want
+// different plans; nor are containment documents under ANY, whose generic
+// plan is a scan.
+func equalitiesOnly(c storage.Cond) bool {
+	switch c := c.(type) {
+	case nil:
+		return true
+	case storage.And:
+		for _, x := range c {
+			if !equalitiesOnly(x) {
+				return false
+			}
+		}
+		return true
+	case storage.Cmp:
+		return c.Op == storage.Eq && jsonpathValues([]any{c.Value})
+	case storage.In:
+		return !c.Not && jsonpathValues(c.Values)
+	}
+	return false
+}
+
+func jsonpathValues(vals []any) bool {
+	for _, v := range vals {
+		jv, err := toJSONValue(v)
+		if err != nil || !jsonpathable(jv) && jv.kind != kindNull {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonString is s as a JSON string literal.
@@ -590,29 +639,11 @@ func closedRanges(cs []storage.Cond) map[int]bool {
 	return out
 }
 
-// bound is one comparison of a closed range (see closedRanges): the bare
-// jsonb comparison, which a btree index on ("data"->'f') serves.
-func (b *condBuilder) bound(c storage.Cmp) (frag, error) {
-	t, err := resolveField(c.Field)
-	if err != nil {
-		return frag{}, err
-	}
-	jv, err := toJSONValue(c.Value)
-	if err != nil {
-		return frag{}, err
-	}
-	if f, ok := b.numberCompare(t, c.Op, jv); ok {
-		return f, nil
-	}
-	x, xargs := t.json()
-	return frag{sql: x + " " + cmpOps[c.Op] + " ?::jsonb", args: append(xargs, string(jv.json))}, nil
-}
-
 // compare is Lt, Lte, Gt, Gte: values of the same type only. Numbers,
 // strings and booleans compare as jsonb (which a btree index on ("data"->'f')
 // serves), Dates by their ISO strings (a fixed-width UTC format, so byte
-// order is time order).
-func (b *condBuilder) compare(t target, op storage.CmpOp, v any) (frag, error) {
+// order is time order). A bound of a closed range needs no type test.
+func (b *condBuilder) compare(t target, op storage.CmpOp, v any, closed bool) (frag, error) {
 	jv, err := toJSONValue(v)
 	if err != nil {
 		return frag{}, err
@@ -636,6 +667,9 @@ func (b *condBuilder) compare(t target, op storage.CmpOp, v any) (frag, error) {
 			sql:  "(" + x + `->>'__type' = 'Date' AND (` + x + `->>'iso') COLLATE "C" ` + sqlOp + " ?::text)",
 			args: append(append(xargs, xargs...), jv.time.UTC().Format(isoMillis)),
 		}, nil
+	}
+	if closed {
+		return frag{sql: x + " " + sqlOp + " ?::jsonb", args: append(xargs, string(jv.json))}, nil
 	}
 	var typ string
 	switch jv.kind {

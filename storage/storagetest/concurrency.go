@@ -35,35 +35,46 @@ func (l *errList) report(t *testing.T) {
 	}
 }
 
+// inParallel runs fn for workers 0..n-1 in goroutines released together,
+// then fails t with the first errors they returned.
+func inParallel(t *testing.T, n int, fn func(w int) error) {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		errs  errList
+		start = make(chan struct{})
+	)
+	for w := range n {
+		wg.Go(func() {
+			<-start
+			if err := fn(w); err != nil {
+				errs.add(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	errs.report(t)
+}
+
 func testConcurrency(t *testing.T, o opener) {
 	t.Run("Increment", func(t *testing.T) {
 		ctx, s := o.fresh(t)
 		mustClass(t, ctx, s, "Counter", "n", "Number", "other", "Number")
 		mustInsert(t, ctx, s, "Counter", obj("c", `{"n":0}`))
 		const workers, each = 50, 200
-		var (
-			wg    sync.WaitGroup
-			errs  errList
-			start = make(chan struct{})
-		)
-		for w := range workers {
-			wg.Go(func() {
-				<-start
-				for i := range each {
-					ops := []storage.Op{opIncrement("n", "1")}
-					if i%10 == 0 {
-						ops = append(ops, opIncrement("other", "-1"))
-					}
-					if _, err := s.Update(ctx, "Counter", "c", update(ops...)); err != nil {
-						errs.add(fmt.Errorf("worker %d update %d: %w", w, i, err))
-						return
-					}
+		inParallel(t, workers, func(w int) error {
+			for i := range each {
+				ops := []storage.Op{opIncrement("n", "1")}
+				if i%10 == 0 {
+					ops = append(ops, opIncrement("other", "-1"))
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		errs.report(t)
+				if _, err := s.Update(ctx, "Counter", "c", update(ops...)); err != nil {
+					return fmt.Errorf("worker %d update %d: %w", w, i, err)
+				}
+			}
+			return nil
+		})
 		wantData(t, "counter", mustGet(t, ctx, s, "Counter", "c").Data, fmt.Sprintf(`{"n":%d,"other":%d}`, workers*each, -workers*each/10))
 	})
 
@@ -72,26 +83,15 @@ func testConcurrency(t *testing.T, o opener) {
 		mustClass(t, ctx, s, "Bag", "list", "Array", "set", "Array")
 		mustInsert(t, ctx, s, "Bag", obj("b", `{}`))
 		const workers, each = 20, 5
-		var (
-			wg    sync.WaitGroup
-			errs  errList
-			start = make(chan struct{})
-		)
-		for w := range workers {
-			wg.Go(func() {
-				<-start
-				for i := range each {
-					v := fmt.Sprintf(`[%d]`, w*each+i)
-					if _, err := s.Update(ctx, "Bag", "b", update(opAdd("list", v), opAddUnique("set", `["x"]`), opAddUnique("set", v))); err != nil {
-						errs.add(fmt.Errorf("worker %d update %d: %w", w, i, err))
-						return
-					}
+		inParallel(t, workers, func(w int) error {
+			for i := range each {
+				v := fmt.Sprintf(`[%d]`, w*each+i)
+				if _, err := s.Update(ctx, "Bag", "b", update(opAdd("list", v), opAddUnique("set", `["x"]`), opAddUnique("set", v))); err != nil {
+					return fmt.Errorf("worker %d update %d: %w", w, i, err)
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		errs.report(t)
+			}
+			return nil
+		})
 		got := mustGet(t, ctx, s, "Bag", "b")
 		var data struct{ List, Set []any }
 		if err := json.Unmarshal(got.Data, &data); err != nil {
@@ -117,36 +117,25 @@ func testConcurrency(t *testing.T, o opener) {
 		ctx, s := o.fresh(t)
 		mustClass(t, ctx, s, "Item", "w", "Number", "i", "Number")
 		const workers, each = 20, 10
-		var (
-			wg    sync.WaitGroup
-			errs  errList
-			start = make(chan struct{})
-		)
-		for w := range workers {
-			wg.Go(func() {
-				<-start
-				if w%2 == 0 {
-					// One batch.
-					var objs []storage.Object
-					for i := range each {
-						objs = append(objs, obj(fmt.Sprintf("w%di%d", w, i), fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
-					}
-					if err := s.Insert(ctx, "Item", objs...); err != nil {
-						errs.add(fmt.Errorf("worker %d batch insert: %w", w, err))
-					}
-					return
-				}
+		inParallel(t, workers, func(w int) error {
+			if w%2 == 0 {
+				// One batch.
+				var objs []storage.Object
 				for i := range each {
-					if err := s.Insert(ctx, "Item", obj(fmt.Sprintf("w%di%d", w, i), fmt.Sprintf(`{"w":%d,"i":%d}`, w, i))); err != nil {
-						errs.add(fmt.Errorf("worker %d insert %d: %w", w, i, err))
-						return
-					}
+					objs = append(objs, obj(fmt.Sprintf("w%di%d", w, i), fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		errs.report(t)
+				if err := s.Insert(ctx, "Item", objs...); err != nil {
+					return fmt.Errorf("worker %d batch insert: %w", w, err)
+				}
+				return nil
+			}
+			for i := range each {
+				if err := s.Insert(ctx, "Item", obj(fmt.Sprintf("w%di%d", w, i), fmt.Sprintf(`{"w":%d,"i":%d}`, w, i))); err != nil {
+					return fmt.Errorf("worker %d insert %d: %w", w, i, err)
+				}
+			}
+			return nil
+		})
 		if n := mustCount(t, ctx, s, "Item", storage.Query{}); n != workers*each {
 			t.Errorf("Count after concurrent inserts = %d, want %d", n, workers*each)
 		}
@@ -171,29 +160,19 @@ func testConcurrency(t *testing.T, o opener) {
 		mustClass(t, ctx, s, "Item", "w", "Number")
 		mustInsert(t, ctx, s, "Counter", obj("c", `{"n":0}`))
 		const workers = 10
-		var (
-			wg    sync.WaitGroup
-			errs  errList
-			start = make(chan struct{})
-		)
-		for w := range workers {
-			wg.Go(func() {
-				<-start
-				err := s.Tx(ctx, func(tx storage.Store) error {
-					if err := tx.Insert(ctx, "Item", obj(fmt.Sprintf("w%d", w), fmt.Sprintf(`{"w":%d}`, w))); err != nil {
-						return err
-					}
-					_, err := tx.Update(ctx, "Counter", "c", update(opIncrement("n", "1")))
+		inParallel(t, workers, func(w int) error {
+			err := s.Tx(ctx, func(tx storage.Store) error {
+				if err := tx.Insert(ctx, "Item", obj(fmt.Sprintf("w%d", w), fmt.Sprintf(`{"w":%d}`, w))); err != nil {
 					return err
-				})
-				if err != nil {
-					errs.add(fmt.Errorf("worker %d: %w", w, err))
 				}
+				_, err := tx.Update(ctx, "Counter", "c", update(opIncrement("n", "1")))
+				return err
 			})
-		}
-		close(start)
-		wg.Wait()
-		errs.report(t)
+			if err != nil {
+				return fmt.Errorf("worker %d: %w", w, err)
+			}
+			return nil
+		})
 		wantData(t, "counter", mustGet(t, ctx, s, "Counter", "c").Data, fmt.Sprintf(`{"n":%d}`, workers))
 		if n := mustCount(t, ctx, s, "Item", storage.Query{}); n != workers {
 			t.Errorf("Count = %d, want %d", n, workers)
