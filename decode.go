@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -206,6 +207,49 @@ func (a *App) decodeStoredWith(cl *storage.Class, class string, so storage.Objec
 	a.fillFileURLs(o.Fields)
 	addRelationFields(o, cl)
 	return o, nil
+}
+
+// appendStoredJSON appends a stored object of a plain class (see
+// Query.plain) in REST encoding. Its document is copied as it is, unless it
+// holds a File, which decoding gives its URL: those objects are decoded and
+// encoded. A plain class has no internal fields to drop: field names start
+// with a letter, and only the system classes store "_" fields.
+func (a *App) appendStoredJSON(b []byte, cl *storage.Class, class string, so storage.Object) ([]byte, error) {
+	data := bytes.TrimSpace(so.Data)
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' ||
+		bytes.Contains(data, []byte(`"File"`)) {
+		o, err := a.decodeStoredWith(cl, class, so)
+		if err != nil {
+			return b, err
+		}
+		return o.AppendJSON(b), nil
+	}
+	b = append(b, `{"objectId":`...)
+	b = appendString(b, so.ID)
+	b = append(b, `,"createdAt":"`...)
+	b = so.CreatedAt.UTC().AppendFormat(b, dateFormat)
+	b = append(b, `","updatedAt":"`...)
+	b = so.UpdatedAt.UTC().AppendFormat(b, dateFormat)
+	b = append(b, '"')
+	if members := bytes.TrimSpace(data[1 : len(data)-1]); len(members) > 0 {
+		b = append(b, ',')
+		b = append(b, members...)
+	}
+	if cl != nil {
+		for name, f := range cl.Fields {
+			if f.Type == "Relation" {
+				b = append(b, ',')
+				b = appendString(b, name)
+				b = append(b, ':')
+				b = appendValue(b, Relation{ClassName: f.TargetClass}, false)
+			}
+		}
+	}
+	if acl := aclFromPerms(so.ReadPerm, so.WritePerm); acl != nil {
+		b = append(b, `,"ACL":`...)
+		b = acl.appendJSON(b)
+	}
+	return append(b, '}'), nil
 }
 
 // decodeStoredValue turns a decoded stored value into its typed form, reusing

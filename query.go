@@ -233,32 +233,82 @@ func (q *Query) build(ctx context.Context) (storage.Query, error) {
 
 // Find runs the query.
 func (q *Query) Find(ctx context.Context) ([]*Object, error) {
-	if err := q.restrict(ctx, true); err != nil {
-		return nil, err
-	}
-	sq, err := q.build(ctx)
+	cl, rows, err := q.rows(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if sq.Limit == 0 && q.limit == 0 {
-		return []*Object{}, nil
-	}
-	a := q.app
-	cl, err := a.schema.get(ctx, q.class)
-	if err != nil {
-		return nil, a.storeError(err)
-	}
-	rows, err := a.storeFor(ctx).Find(ctx, q.class, sq)
-	if err != nil {
-		return nil, a.storeError(err)
 	}
 	out := make([]*Object, len(rows))
 	for i, r := range rows {
-		if out[i], err = a.decodeStoredWith(cl, q.class, r); err != nil {
+		if out[i], err = q.app.decodeStoredWith(cl, q.class, r); err != nil {
 			return nil, err
 		}
 	}
 	return out, q.finish(ctx, out)
+}
+
+// AppendFind runs the query and appends its results to b in REST encoding,
+// separated by commas: the elements of a JSON array, as Find's objects
+// would encode. It is the wire's find: where a stored document is already
+// its own REST encoding (a plain class, no keys or include, no Files, no
+// internal fields), it is copied into b without being decoded.
+func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
+	if !q.plain() {
+		objs, err := q.Find(ctx)
+		if err != nil {
+			return b, err
+		}
+		for i, o := range objs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = o.AppendJSON(b)
+		}
+		return b, nil
+	}
+	cl, rows, err := q.rows(ctx)
+	if err != nil {
+		return b, err
+	}
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = q.app.appendStoredJSON(b, cl, q.class, r); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// plain reports whether q's results are its stored objects unchanged:
+// nothing to include, project or hide, and no class rule that rewrites
+// what is read (the system classes).
+func (q *Query) plain() bool {
+	return q.keys == nil && len(q.include) == 0 && len(q.excludeKeys) == 0 && !strings.HasPrefix(q.class, "_")
+}
+
+// rows runs q in the store and returns its rows with the class's schema.
+func (q *Query) rows(ctx context.Context) (*storage.Class, []storage.Object, error) {
+	if err := q.restrict(ctx, true); err != nil {
+		return nil, nil, err
+	}
+	sq, err := q.build(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sq.Limit == 0 && q.limit == 0 {
+		return nil, []storage.Object{}, nil
+	}
+	a := q.app
+	cl, err := a.schema.get(ctx, q.class)
+	if err != nil {
+		return nil, nil, a.storeError(err)
+	}
+	rows, err := a.storeFor(ctx).Find(ctx, q.class, sq)
+	if err != nil {
+		return nil, nil, a.storeError(err)
+	}
+	return cl, rows, nil
 }
 
 // Count returns how many objects match, ignoring limit and skip.

@@ -40,10 +40,11 @@ func (h *handler) find(ctx context.Context, c *call, b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	objs, err := q.Find(ctx)
-	if err != nil {
+	b = append(b, `{"results":[`...)
+	if b, err = q.AppendFind(ctx, b); err != nil {
 		return b, err
 	}
+	b = append(b, ']')
 	var count int64
 	counted := q.CountRequested()
 	if counted {
@@ -51,14 +52,6 @@ func (h *handler) find(ctx context.Context, c *call, b []byte) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = append(b, `{"results":[`...)
-	for i, o := range objs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = o.AppendJSON(b)
-	}
-	b = append(b, ']')
 	if counted {
 		b = append(b, `,"count":`...)
 		b = strconv.AppendInt(b, count, 10)
