@@ -19,6 +19,11 @@ type Auth struct {
 	ReadOnly bool
 	// User is the session's user, nil without a session.
 	User *Object
+	// Roles are the names of the roles User belongs to, directly or
+	// through child roles: Authenticate resolves them with the session.
+	// Code that builds an Auth for a user itself gets them from
+	// App.UserAuth.
+	Roles []string
 	// SessionToken is the token the caller presented, if any.
 	SessionToken string
 	// InstallationID is the client's X-Parse-Installation-Id.
@@ -39,7 +44,8 @@ func (a Auth) UserID() string {
 }
 
 // readPerms is the ACL identity the store checks reads against: nil for
-// the master key (no check), else the public entry plus the user.
+// the master key (no check), else the public entry plus the user and its
+// roles.
 func (a Auth) readPerms() []string {
 	if a.Master {
 		return nil
@@ -47,7 +53,22 @@ func (a Auth) readPerms() []string {
 	if a.User == nil {
 		return []string{PublicRead}
 	}
-	return []string{PublicRead, a.User.ID}
+	perms := make([]string, 0, 2+len(a.Roles))
+	perms = append(perms, PublicRead, a.User.ID)
+	for _, r := range a.Roles {
+		perms = append(perms, rolePrefix+r)
+	}
+	return perms
+}
+
+// UserAuth returns the Auth of a client acting as user (without a session
+// token), with the user's roles resolved.
+func (a *App) UserAuth(ctx context.Context, user *Object) (Auth, error) {
+	roles, err := a.userRoles(ctx, user.ID)
+	if err != nil {
+		return Auth{}, a.storeError(err)
+	}
+	return Auth{User: user, Roles: roles}, nil
 }
 
 type authKey struct{}
@@ -115,11 +136,11 @@ func (a *App) Authenticate(ctx context.Context, c Credentials) (Auth, error) {
 		auth.SessionToken = c.SessionToken
 	}
 	if c.SessionToken != "" && !auth.Master {
-		user, err := a.userForSession(ctx, c.SessionToken)
+		user, roles, err := a.userForSession(ctx, c.SessionToken)
 		if err != nil {
 			return Auth{}, err
 		}
-		auth.User, auth.SessionToken = user, c.SessionToken
+		auth.User, auth.Roles, auth.SessionToken = user, roles, c.SessionToken
 	}
 	return auth, nil
 }
@@ -137,24 +158,25 @@ func keyEqual(presented, configured string) bool {
 	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
 }
 
-// userForSession finds the user of a live session token: from the session
-// cache, else with one round trip where the store can join (storage.Joiner:
-// the session and its user in one statement), two where it can't.
-func (a *App) userForSession(ctx context.Context, token string) (*Object, error) {
+// userForSession finds the user of a live session token and the user's
+// roles: from the session cache, else with one round trip where the store
+// can join (storage.Joiner: the session and its user in one statement), two
+// where it can't, plus one per level of the user's role hierarchy.
+func (a *App) userForSession(ctx context.Context, token string) (*Object, []string, error) {
 	invalid := NewError(InvalidSessionToken, "Invalid session token")
 	now := time.Now()
-	if u, ok := a.sessionCache.get(token, now); ok {
-		return u, nil
+	if u, roles, ok := a.sessionCache.get(token, now); ok {
+		return u, roles, nil
 	}
 	session, userRow, err := a.lookupSession(ctx, token)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, invalid
+		return nil, nil, invalid
 	}
 	if err != nil {
-		return nil, a.storeError(err)
+		return nil, nil, a.storeError(err)
 	}
 	if userRow == nil {
-		return nil, invalid
+		return nil, nil, invalid
 	}
 	var doc struct {
 		ExpiresAt *struct {
@@ -162,20 +184,24 @@ func (a *App) userForSession(ctx context.Context, token string) (*Object, error)
 		} `json:"expiresAt"`
 	}
 	if err := json.Unmarshal(session.Data, &doc); err != nil {
-		return nil, &Error{Code: InternalServerError, Message: "corrupt stored session", Err: err}
+		return nil, nil, &Error{Code: InternalServerError, Message: "corrupt stored session", Err: err}
 	}
 	var expires time.Time
 	if doc.ExpiresAt != nil {
 		if expires, err = ParseDate(doc.ExpiresAt.ISO); err != nil || !expires.After(now) {
-			return nil, invalid
+			return nil, nil, invalid
 		}
 	}
 	user, err := a.decodeStored(ClassUser, *userRow)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a.sessionCache.put(token, user, expires, now)
-	return user, nil
+	roles, err := a.userRoles(ctx, user.ID)
+	if err != nil {
+		return nil, nil, a.storeError(err)
+	}
+	a.sessionCache.put(token, user, roles, expires, now)
+	return user, roles, nil
 }
 
 // lookupSession reads the session of a token and its user's row (nil when

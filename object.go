@@ -99,8 +99,12 @@ func DecodeACL(v any) (ACL, error) {
 	}
 	acl := make(ACL, len(m))
 	for who, p := range m {
-		if who == "" {
+		switch who {
+		case "":
 			return nil, NewError(InvalidACL, "invalid ACL entry")
+		case "*unresolved":
+			// The JS SDK's entry for a user not saved yet.
+			return nil, NewError(InvalidACL, "Invalid ACL.")
 		}
 		pm, ok := p.(map[string]any)
 		if !ok {

@@ -41,6 +41,11 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 	if err := a.checkWritable(auth, class, "create"); err != nil {
 		return fail(err)
 	}
+	if class != ClassSession {
+		if _, err := a.classAccess(ctx, auth, class, "create"); err != nil {
+			return fail(err)
+		}
+	}
 	if class == ClassUser || class == ClassSession {
 		// Users sign up and sessions get tokens: one by one, through their
 		// services.
@@ -56,6 +61,11 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	writes := make([]*write, len(list))
 	for i, fields := range list {
+		if class == ClassRole {
+			if errs[i] = checkRoleCreate(fields); errs[i] != nil {
+				continue
+			}
+		}
 		w, err := a.prepareCreate(ctx, class, fields, now)
 		if err != nil {
 			errs[i] = err
@@ -77,6 +87,9 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 		return objs, errs
 	}
 	err := a.insert(ctx, class, ws, batch)
+	if class == ClassRole {
+		defer a.rolesChanged()
+	}
 	if err != nil && len(batch) > 1 {
 		// One object failed the shared insert: save each on its own so the
 		// others still land and the culprit gets its own error.
@@ -277,8 +290,17 @@ func (s *Objects) Update(ctx context.Context, class, id string, fields map[strin
 		return a.Users.Update(ctx, id, fields)
 	case ClassSession:
 		return a.Sessions.Update(ctx, id, fields)
+	case ClassRole:
+		if err := checkRoleUpdate(auth, fields); err != nil {
+			return nil, err
+		}
+		defer a.rolesChanged()
 	}
-	return a.updateObject(ctx, class, id, fields, writeOpts{})
+	where, err := a.classAccess(ctx, auth, class, "update")
+	if err != nil {
+		return nil, err
+	}
+	return a.updateObject(ctx, class, id, fields, writeOpts{where: where})
 }
 
 // writeOpts are what the Users and Sessions services add to a generic
@@ -478,8 +500,14 @@ func (s *Objects) Delete(ctx context.Context, class, id string) error {
 		return a.Users.Delete(ctx, id)
 	case ClassSession:
 		return a.Sessions.Delete(ctx, id)
+	case ClassRole:
+		defer a.rolesChanged()
 	}
-	if err := a.storeFor(ctx).Delete(ctx, class, id, auth.writePerms(), nil); err != nil {
+	where, err := a.classAccess(ctx, auth, class, "delete")
+	if err != nil {
+		return err
+	}
+	if err := a.storeFor(ctx).Delete(ctx, class, id, auth.writePerms(), where); err != nil {
 		return a.writeError(class, err)
 	}
 	return nil
@@ -490,13 +518,11 @@ func (a *App) checkWritable(auth Auth, class, action string) error {
 	if auth.ReadOnly {
 		return NewError(OperationForbidden, "read-only masterKey isn't allowed to perform the %s operation.", action)
 	}
-	switch class {
-	case ClassInstallation, ClassRole:
-		// These classes have rules of their own (installation
-		// de-duplication, role names); until their services enforce them,
-		// generic object writes to them are refused rather than stored
-		// unchecked. _User and _Session writes go through the Users and
-		// Sessions services.
+	if class == ClassInstallation {
+		// Installations have rules of their own (de-duplication); until
+		// their service enforces them, generic object writes to them are
+		// refused rather than stored unchecked. _User and _Session writes
+		// go through the Users and Sessions services.
 		return NewError(OperationForbidden, "%s objects are written through their own endpoints", class)
 	}
 	return nil

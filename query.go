@@ -34,6 +34,11 @@ type Query struct {
 	// instead (a client's sessions are its own). restricted records that
 	// the class rules were applied.
 	anyReader, restricted bool
+	// allowed are the operations whose class-level permission passed.
+	allowed []string
+	// hidden are the class's fields protected from the caller (see
+	// restrict).
+	hidden []string
 }
 
 // Query starts a query on class.
@@ -284,12 +289,13 @@ func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
 // nothing to include, project or hide, and no class rule that rewrites
 // what is read (the system classes).
 func (q *Query) plain() bool {
-	return q.keys == nil && len(q.include) == 0 && len(q.excludeKeys) == 0 && !strings.HasPrefix(q.class, "_")
+	return q.keys == nil && len(q.include) == 0 && len(q.excludeKeys) == 0 && len(q.hidden) == 0 &&
+		!strings.HasPrefix(q.class, "_")
 }
 
 // rows runs q in the store and returns its rows with the class's schema.
 func (q *Query) rows(ctx context.Context) (*storage.Class, []storage.Object, error) {
-	if err := q.restrict(ctx, true); err != nil {
+	if err := q.restrict(ctx, "find"); err != nil {
 		return nil, nil, err
 	}
 	sq, err := q.build(ctx)
@@ -313,7 +319,7 @@ func (q *Query) rows(ctx context.Context) (*storage.Class, []storage.Object, err
 
 // Count returns how many objects match, ignoring limit and skip.
 func (q *Query) Count(ctx context.Context) (int64, error) {
-	if err := q.restrict(ctx, true); err != nil {
+	if err := q.restrict(ctx, "count"); err != nil {
 		return 0, err
 	}
 	sq, err := q.build(ctx)
@@ -334,7 +340,7 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	if !a.validClassName(q.class) {
 		return nil, NewError(ObjectNotFound, "Object not found.")
 	}
-	if err := q.restrict(ctx, false); err != nil {
+	if err := q.restrict(ctx, "get"); err != nil {
 		return nil, err
 	}
 	cl, err := a.schema.get(ctx, q.class)
@@ -395,7 +401,7 @@ func (q *Query) finish(ctx context.Context, objs []*Object) error {
 	if err := q.app.include(ctx, objs, include); err != nil {
 		return err
 	}
-	afterRead(AuthFrom(ctx), q.class, objs)
+	q.afterRead(AuthFrom(ctx), objs)
 	if keys != nil {
 		for _, o := range objs {
 			project(o, keys)
@@ -440,7 +446,8 @@ func project(o *Object, keys []string) {
 	}
 	for name, v := range o.Fields {
 		sub, ok := keep[name]
-		if !ok {
+		if _, relation := v.(Relation); !ok && !relation {
+			// Relation fields stay: the reference shows them on every read.
 			delete(o.Fields, name)
 			continue
 		}

@@ -145,6 +145,14 @@ type schemaCache struct {
 	mu      sync.RWMutex
 	classes map[string]*storage.Class
 	stale   bool
+	// clps are the decoded CLPs, each with the class it was decoded from:
+	// an entry whose class was replaced since is decoded again.
+	clps map[string]decodedCLP
+}
+
+type decodedCLP struct {
+	from  *storage.Class
+	perms *classPerms
 }
 
 func newSchemaCache(store storage.Store) *schemaCache {
@@ -187,6 +195,29 @@ func (c *schemaCache) get(ctx context.Context, class string) (*storage.Class, er
 		c.mu.RUnlock()
 	}
 	return cl, nil
+}
+
+// perms returns a class's decoded class-level permissions (nil: none,
+// everything allowed).
+func (c *schemaCache) perms(ctx context.Context, class string) (*classPerms, error) {
+	cl, err := c.get(ctx, class)
+	if err != nil || cl == nil {
+		return decodeCLP(class, nil), err
+	}
+	c.mu.RLock()
+	d, ok := c.clps[class]
+	c.mu.RUnlock()
+	if ok && d.from == cl {
+		return d.perms, nil
+	}
+	d = decodedCLP{from: cl, perms: decodeCLP(class, cl.CLP)}
+	c.mu.Lock()
+	if c.clps == nil {
+		c.clps = map[string]decodedCLP{}
+	}
+	c.clps[class] = d
+	c.mu.Unlock()
+	return d.perms, nil
 }
 
 // put records a class as the store returned it.
@@ -310,6 +341,11 @@ func (a *App) ensureFields(ctx context.Context, class string, types map[string]F
 	}
 	if cl != nil && missing == nil {
 		return cl, nil
+	}
+	if cl != nil {
+		if _, err := a.classAccess(ctx, AuthFrom(ctx), class, "addField"); err != nil {
+			return nil, err
+		}
 	}
 	if err := geoPointLimit(cl, missing); err != nil {
 		return nil, err

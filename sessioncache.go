@@ -2,6 +2,7 @@ package parse
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,6 +35,7 @@ type sessionCache struct {
 
 type cachedSession struct {
 	user    *Object
+	roles   []string
 	expires time.Time // the entry's end: now+TTL, or the session's end if sooner
 }
 
@@ -44,10 +46,10 @@ func newSessionCache(ttl time.Duration) *sessionCache {
 	return &sessionCache{ttl: ttl, byToken: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}}
 }
 
-// get returns a copy of the cached user of a token.
-func (c *sessionCache) get(token string, now time.Time) (*Object, bool) {
+// get returns a copy of the cached user of a token, and its roles.
+func (c *sessionCache) get(token string, now time.Time) (*Object, []string, bool) {
 	if c.ttl == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	c.mu.Lock()
 	e, ok := c.byToken[token]
@@ -57,14 +59,14 @@ func (c *sessionCache) get(token string, now time.Time) (*Object, bool) {
 	}
 	c.mu.Unlock()
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
-	return cloneObject(e.user), true
+	return cloneObject(e.user), e.roles, true
 }
 
-// put remembers a token's user until now+TTL, or the session's expiry if
-// that comes first.
-func (c *sessionCache) put(token string, user *Object, sessionExpires, now time.Time) {
+// put remembers a token's user and roles until now+TTL, or the session's
+// expiry if that comes first.
+func (c *sessionCache) put(token string, user *Object, roles []string, sessionExpires, now time.Time) {
 	if c.ttl == 0 {
 		return
 	}
@@ -85,7 +87,7 @@ func (c *sessionCache) put(token string, user *Object, sessionExpires, now time.
 			clear(c.byUser)
 		}
 	}
-	c.byToken[token] = cachedSession{user: cloneObject(user), expires: exp}
+	c.byToken[token] = cachedSession{user: cloneObject(user), roles: slices.Clip(roles), expires: exp}
 	tokens := c.byUser[user.ID]
 	if tokens == nil {
 		tokens = map[string]struct{}{}
@@ -113,6 +115,17 @@ func (c *sessionCache) evictToken(token string) {
 	if e, ok := c.byToken[token]; ok {
 		c.removeLocked(token, e.user.ID)
 	}
+	c.mu.Unlock()
+}
+
+// evictAll forgets every token.
+func (c *sessionCache) evictAll() {
+	if c.ttl == 0 {
+		return
+	}
+	c.mu.Lock()
+	clear(c.byToken)
+	clear(c.byUser)
 	c.mu.Unlock()
 }
 

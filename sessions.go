@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/parsego/parse/storage"
@@ -341,26 +342,34 @@ func storedString(o storage.Object, field string) string {
 	return s
 }
 
-// restrict applies the class rules of _Session, _User and _Installation to
-// a query, once: a client's sessions are its own; clients can't query users
-// by their protected fields, nor find installations (find: the query lists
-// objects rather than reading one by id).
-func (q *Query) restrict(ctx context.Context, find bool) error {
-	if q.restricted {
+// restrict applies the class-level permission of op (find, get or count;
+// once per operation) and, once, the class rules to a query: a client's
+// sessions are its own; clients can't query by fields protected from them,
+// nor find installations.
+func (q *Query) restrict(ctx context.Context, op string) error {
+	if q.err != nil || slices.Contains(q.allowed, op) {
 		return q.err
 	}
-	q.restricted = true
+	q.allowed = append(q.allowed, op)
 	auth := AuthFrom(ctx)
-	var err error
-	switch q.class {
-	case ClassInstallation:
-		if find && !auth.Master {
-			err = NewError(OperationForbidden, "Permission denied")
+	cond, err := q.app.classAccess(ctx, auth, q.class, op)
+	if err == nil && cond != nil {
+		q.where = append(q.where, cond)
+	}
+	if err != nil || q.restricted {
+		return q.fail(err).err
+	}
+	q.restricted = true
+	err = q.protect(ctx, auth)
+	if err == nil {
+		switch q.class {
+		case ClassInstallation:
+			if op == "find" && !auth.Master {
+				err = NewError(OperationForbidden, "Permission denied")
+			}
+		case ClassSession:
+			err = q.restrictSessions(auth)
 		}
-	case ClassSession:
-		err = q.restrictSessions(auth)
-	case ClassUser:
-		err = q.checkUserQuery(auth)
 	}
 	if err != nil {
 		q.fail(err)
@@ -368,18 +377,29 @@ func (q *Query) restrict(ctx context.Context, find bool) error {
 	return err
 }
 
-// afterRead applies the class rules to objects read: sessions show no ACL,
-// users hide what the caller may not see.
-func afterRead(auth Auth, class string, objs []*Object) {
-	switch class {
-	case ClassSession:
-		for _, o := range objs {
-			o.ACL = nil
+// afterRead applies the class rules to objects read: sessions show no ACL;
+// fields protected from the caller are dropped (a user sees all of its own
+// _User object, as the reference's protectedFieldsOwnerExempt); users
+// don't see other users' authData.
+func (q *Query) afterRead(auth Auth, objs []*Object) {
+	for _, o := range objs {
+		if o == nil {
+			continue
 		}
-	case ClassUser:
-		protectUsers(auth, objs)
-		for _, o := range objs {
+		switch q.class {
+		case ClassSession:
+			o.ACL = nil
+		case ClassUser:
+			if !auth.Master && o.ID != auth.UserID() {
+				delete(o.Fields, "authData")
+			}
 			cleanAuthData(o)
+			if o.ID == auth.UserID() {
+				continue
+			}
+		}
+		for _, f := range q.hidden {
+			delete(o.Fields, f)
 		}
 	}
 }

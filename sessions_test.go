@@ -177,7 +177,12 @@ func TestSessionExpiry(t *testing.T) {
 // countingStore counts the statements a Store runs for session lookups.
 type countingStore struct {
 	*postgres.Store
-	joined, finds, gets atomic.Int32
+	joined, roles, finds, gets atomic.Int32
+}
+
+func (s *countingStore) UserRoles(ctx context.Context, userID string) ([]string, error) {
+	s.roles.Add(1)
+	return s.Store.UserRoles(ctx, userID)
 }
 
 func (s *countingStore) FindJoined(ctx context.Context, l storage.JoinLookup) (storage.Object, *storage.Object, error) {
@@ -198,9 +203,9 @@ func (s *countingStore) Get(ctx context.Context, class, id string, perms []strin
 // noJoin hides a store's Joiner.
 type noJoin struct{ storage.Store }
 
-// Resolving a session token costs one round trip (a join) where the store
-// can join, and none while cached; a store without joins gives the same
-// answers.
+// Resolving a session token costs two round trips where the store can join
+// and resolve roles (the session with its user, then the user's roles), and
+// none while cached; a store without joins gives the same answers.
 func TestSessionTokenResolution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -230,6 +235,7 @@ func TestSessionTokenResolution(t *testing.T) {
 				t.Fatal(err)
 			}
 			counting.joined.Store(0)
+			counting.roles.Store(0)
 			counting.finds.Store(0)
 			counting.gets.Store(0)
 			for range 3 {
@@ -242,15 +248,15 @@ func TestSessionTokenResolution(t *testing.T) {
 				}
 				auth.User.Fields["email"] = "changed by a caller" // must not reach the cache
 			}
-			joined, finds, gets := counting.joined.Load(), counting.finds.Load(), counting.gets.Load()
+			joined, roles, finds, gets := counting.joined.Load(), counting.roles.Load(), counting.finds.Load(), counting.gets.Load()
 			switch tc.name {
 			case "join, cached":
-				if joined != 1 || finds+gets != 0 {
-					t.Fatalf("%d joins, %d finds, %d gets for 3 cached lookups", joined, finds, gets)
+				if joined != 1 || roles != 1 || finds+gets != 0 {
+					t.Fatalf("%d joins, %d role lookups, %d finds, %d gets for 3 cached lookups", joined, roles, finds, gets)
 				}
 			case "join, no cache":
-				if joined != 3 || finds+gets != 0 {
-					t.Fatalf("%d joins, %d finds, %d gets for 3 lookups", joined, finds, gets)
+				if joined != 3 || roles != 3 || finds+gets != 0 {
+					t.Fatalf("%d joins, %d role lookups, %d finds, %d gets for 3 lookups", joined, roles, finds, gets)
 				}
 			}
 			for _, bad := range []string{"r:00000000000000000000000000000000", "bogus", ""} {

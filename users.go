@@ -3,6 +3,7 @@ package parse
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -355,7 +356,7 @@ func (s *Users) Me(ctx context.Context) (*Object, error) {
 	if id == "" {
 		// The master key beside a token: the token's user, seen by the
 		// master key.
-		u, err := s.app.userForSession(ctx, auth.SessionToken)
+		u, _, err := s.app.userForSession(ctx, auth.SessionToken)
 		if err != nil {
 			return nil, err
 		}
@@ -376,13 +377,13 @@ func (s *Users) Me(ctx context.Context) (*Object, error) {
 // for a caller presenting it; 209 when the token is not a live session.
 func (s *Users) Become(ctx context.Context, sessionToken string) (*Object, error) {
 	a := s.app
-	u, err := a.userForSession(ctx, sessionToken)
+	u, roles, err := a.userForSession(ctx, sessionToken)
 	if err != nil {
 		return nil, err
 	}
 	auth := AuthFrom(ctx)
 	auth.Master, auth.ReadOnly = false, false
-	auth.User, auth.SessionToken = u, sessionToken
+	auth.User, auth.Roles, auth.SessionToken = u, roles, sessionToken
 	return s.Me(WithAuth(ctx, auth))
 }
 
@@ -508,68 +509,58 @@ func (s *Users) Delete(ctx context.Context, id string) error {
 	return a.revokeUserSessions(ctx, id)
 }
 
-// protectUsers hides what a client may not see of users: another user's
-// email (9.x's default protectedFields) and authData. Session tokens are
-// never stored on users, so they can't leak.
-func protectUsers(auth Auth, objs []*Object) {
-	if auth.Master {
-		return
+// protect records the fields of the class protected from the caller
+// (q.hidden) and refuses a query that constrains or sorts by one of them
+// (119), as the reference does.
+func (q *Query) protect(ctx context.Context, auth Auth) error {
+	cp, err := q.app.schema.perms(ctx, q.class)
+	if err != nil {
+		return q.app.storeError(err)
 	}
-	me := auth.UserID()
-	for _, o := range objs {
-		if o == nil || o.ID == me {
-			continue
-		}
-		delete(o.Fields, "email")
-		delete(o.Fields, "authData")
-	}
-}
-
-// protectedUserField reports a field clients may not query or sort users
-// by: email, 9.x's default protectedFields (119). authData is hidden from
-// other users' reads but may be queried, as in the reference.
-func protectedUserField(field string) bool {
-	top, _, _ := strings.Cut(field, ".")
-	return top == "email"
-}
-
-// checkUserQuery refuses a client's query on _User that constrains or
-// sorts by a protected field.
-func (q *Query) checkUserQuery(auth Auth) error {
-	if auth.Master {
+	q.hidden = cp.protectedFields(auth)
+	if len(q.hidden) == 0 {
 		return nil
 	}
-	denied := NewError(OperationForbidden, "This user is not allowed to query email on class _User")
+	uses := func(field string) bool {
+		top, _, _ := strings.Cut(field, ".")
+		return slices.Contains(q.hidden, top)
+	}
+	denied := func(field string) error {
+		top, _, _ := strings.Cut(field, ".")
+		return NewError(OperationForbidden, "This user is not allowed to query %s on class %s", top, q.class)
+	}
 	for _, s := range q.order {
-		if protectedUserField(s.Field) {
-			return denied
+		if uses(s.Field) {
+			return denied(s.Field)
 		}
 	}
 	for _, w := range q.raw {
-		if whereUses(w, protectedUserField) {
-			return denied
+		if f, ok := whereUses(w, uses); ok {
+			return denied(f)
 		}
 	}
 	return nil
 }
 
-// whereUses reports whether a REST where document constrains a field
-// matching pred, looking into $or, $and and $nor.
-func whereUses(w map[string]any, pred func(string) bool) bool {
+// whereUses returns the first field of a REST where document matching
+// pred, looking into $or, $and and $nor.
+func whereUses(w map[string]any, pred func(string) bool) (string, bool) {
 	for k, v := range w {
 		switch k {
 		case "$or", "$and", "$nor":
 			list, _ := v.([]any)
 			for _, e := range list {
-				if m, ok := e.(map[string]any); ok && whereUses(m, pred) {
-					return true
+				if m, ok := e.(map[string]any); ok {
+					if f, ok := whereUses(m, pred); ok {
+						return f, true
+					}
 				}
 			}
 		default:
 			if pred(k) {
-				return true
+				return k, true
 			}
 		}
 	}
-	return false
+	return "", false
 }

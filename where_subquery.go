@@ -3,6 +3,7 @@ package parse
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/parsego/parse/storage"
 )
@@ -193,12 +194,11 @@ func (q *Query) innerCond(ctx context.Context, field, op string, inner *Query, c
 	if !q.app.validClassName(class) {
 		return nil, NewError(InvalidClassName, "Invalid class name: %s", class)
 	}
-	if err := inner.restrict(ctx, true); err != nil {
+	if err := inner.restrict(ctx, "find"); err != nil {
 		return nil, err
 	}
-	auth := AuthFrom(ctx)
-	if class == ClassUser && !auth.Master && protectedUserField(key) {
-		return nil, NewError(OperationForbidden, "This user is not allowed to query %s on class _User", key)
+	if top, _, _ := strings.Cut(key, "."); key != "" && slices.Contains(inner.hidden, top) {
+		return nil, NewError(OperationForbidden, "This user is not allowed to query %s on class %s", top, class)
 	}
 	sq, err := inner.build(ctx)
 	if err != nil {

@@ -434,8 +434,14 @@ func match(method, path string) route {
 		switch {
 		case n == 1 && get:
 			return route{kind: routeFind, class: parse.ClassRole}
+		case n == 1 && method == http.MethodPost:
+			return route{kind: routeCreate, class: parse.ClassRole}
 		case n == 2 && get:
 			return route{kind: routeGet, class: parse.ClassRole, id: seg[1]}
+		case n == 2 && method == http.MethodPut:
+			return route{kind: routeUpdate, class: parse.ClassRole, id: seg[1]}
+		case n == 2 && method == http.MethodDelete:
+			return route{kind: routeDelete, class: parse.ClassRole, id: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "installations"):
 		switch {

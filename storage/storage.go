@@ -388,3 +388,14 @@ type JoinLookup struct {
 	Class, Field, Value  string
 	Pointer, TargetClass string
 }
+
+// RoleResolver is implemented by stores that resolve a user's roles in one
+// round trip. Roles are the objects of class "_Role": a "name" string
+// field, a "users" relation to their members and a "roles" relation to
+// their child roles, whose members belong to the role too. On stores
+// without it the App walks the hierarchy with Find, a level per round trip.
+type RoleResolver interface {
+	// UserRoles returns the sorted names of every role userID belongs to,
+	// directly or through child roles, to any depth; cycles are harmless.
+	UserRoles(ctx context.Context, userID string) ([]string, error)
+}
