@@ -88,7 +88,7 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 	}
 	err := a.insert(ctx, class, ws, batch)
 	if class == ClassRole {
-		defer a.rolesChanged()
+		defer a.rolesChanged(ctx)
 	}
 	if err != nil && len(batch) > 1 {
 		// One object failed the shared insert: save each on its own so the
@@ -294,7 +294,7 @@ func (s *Objects) Update(ctx context.Context, class, id string, fields map[strin
 		if err := checkRoleUpdate(auth, fields); err != nil {
 			return nil, err
 		}
-		defer a.rolesChanged()
+		defer a.rolesChanged(ctx)
 	}
 	where, err := a.classAccess(ctx, auth, class, "update")
 	if err != nil {
@@ -501,7 +501,7 @@ func (s *Objects) Delete(ctx context.Context, class, id string) error {
 	case ClassSession:
 		return a.Sessions.Delete(ctx, id)
 	case ClassRole:
-		defer a.rolesChanged()
+		defer a.rolesChanged(ctx)
 	}
 	where, err := a.classAccess(ctx, auth, class, "delete")
 	if err != nil {

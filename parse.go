@@ -64,12 +64,13 @@ type Config struct {
 	// DefaultSessionLength).
 	SessionLength time.Duration
 	// SessionCacheTTL, when positive, is how long a resolved session token
-	// is remembered (the reference remembers it 5 s). By default there is
-	// no cache: every request resolves its token in one indexed query, so
-	// a session revoked through any instance sharing the database stops
+	// (its user and roles) is remembered (the reference remembers it 5 s).
+	// By default there is no cache: every request resolves its token, so a
+	// session revoked through any instance sharing the database stops
 	// working everywhere at once. With a cache, this App's own revocations
-	// still take effect at once, but another instance's reach it only
-	// within the TTL.
+	// and role changes take effect at once, and other instances are told
+	// through the store (storage.Notifier: PostgreSQL NOTIFY); an event
+	// lost on the way is made good by the TTL.
 	SessionCacheTTL time.Duration
 	// AuthProviders validate the authData of sign-ups, logins and links,
 	// by provider name. The "anonymous" provider is built in unless
@@ -197,6 +198,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			err := w.WatchSchema(watchCtx, a.schema.invalidate)
 			if err != nil && watchCtx.Err() == nil {
 				a.log.Error("schema watch stopped", "err", err)
+			}
+		})
+	}
+	if n, ok := a.store.(storage.Notifier); ok && a.sessionCache.ttl > 0 {
+		a.wg.Go(func() {
+			err := n.Listen(watchCtx, a.cacheEvent)
+			if err != nil && watchCtx.Err() == nil {
+				a.log.Error("session cache events stopped", "err", err)
 			}
 		})
 	}

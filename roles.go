@@ -105,7 +105,3 @@ func checkRoleUpdate(auth Auth, fields map[string]any) error {
 	}
 	return checkRoleName(name)
 }
-
-// rolesChanged forgets every cached session's roles: a role's members,
-// children or name changed, and any user's roles may follow from it.
-func (a *App) rolesChanged() { a.sessionCache.evictAll() }

@@ -1,10 +1,14 @@
 package parse
 
 import (
+	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/parsego/parse/storage"
 )
 
 // ReferenceSessionCacheTTL is the reference server's session cache TTL, for
@@ -149,4 +153,60 @@ func cloneObject(o *Object) *Object {
 	c.Fields = maps.Clone(o.Fields)
 	c.ACL = maps.Clone(o.ACL)
 	return &c
+}
+
+// The events that tell other App instances (storage.Notifier) what to drop
+// from their session caches.
+const (
+	eventToken = "sessions:token:" // + a session token: that session ended
+	eventUser  = "sessions:user:"  // + a user ID: the user or its sessions changed
+	eventRoles = "sessions:roles"  // a role changed: anyone's roles may have
+)
+
+// forgetToken drops a session token from this instance's cache and from
+// the others'.
+func (a *App) forgetToken(ctx context.Context, token string) {
+	a.sessionCache.evictToken(token)
+	a.tellOthers(ctx, eventToken+token)
+}
+
+// forgetUser drops a user's sessions from this instance's cache and from
+// the others'.
+func (a *App) forgetUser(ctx context.Context, userID string) {
+	a.sessionCache.evictUser(userID)
+	a.tellOthers(ctx, eventUser+userID)
+}
+
+// rolesChanged drops every cached session, here and on the other
+// instances: a role's members, children or name changed, and any user's
+// roles may follow from it.
+func (a *App) rolesChanged(ctx context.Context) {
+	a.sessionCache.evictAll()
+	a.tellOthers(ctx, eventRoles)
+}
+
+// tellOthers sends a cache event to the other instances, when this one
+// caches sessions (instances of one deployment share their configuration)
+// and the store can carry events. A lost event is logged: the other
+// instances' entries still end with their TTL.
+func (a *App) tellOthers(ctx context.Context, event string) {
+	n, ok := a.store.(storage.Notifier)
+	if !ok || a.sessionCache.ttl == 0 {
+		return
+	}
+	if err := n.Notify(context.WithoutCancel(ctx), event); err != nil {
+		a.log.Warn("session cache event not sent", "err", err)
+	}
+}
+
+// cacheEvent applies an event another instance (or this one) sent.
+func (a *App) cacheEvent(event string) {
+	switch {
+	case strings.HasPrefix(event, eventToken):
+		a.sessionCache.evictToken(strings.TrimPrefix(event, eventToken))
+	case strings.HasPrefix(event, eventUser):
+		a.sessionCache.evictUser(strings.TrimPrefix(event, eventUser))
+	case event == eventRoles, event == "":
+		a.sessionCache.evictAll()
+	}
 }

@@ -93,7 +93,7 @@ func (a *App) newSession(ctx context.Context, spec sessionSpec) (*Object, error)
 		if err != nil {
 			return nil, a.storeError(err)
 		}
-		a.sessionCache.evictUser(spec.userID)
+		a.forgetUser(ctx, spec.userID)
 	}
 	if err := a.insert(ctx, ClassSession, []*write{w}, []storage.Object{w.stored}); err != nil {
 		return nil, a.writeError(ClassSession, err)
@@ -258,7 +258,7 @@ func (s *Sessions) Update(ctx context.Context, id string, fields map[string]any)
 		return nil, err
 	}
 	if tok, ok := o.Fields["sessionToken"].(string); ok {
-		a.sessionCache.evictToken(tok)
+		a.forgetToken(ctx, tok)
 	}
 	o.ACL = nil
 	return o, nil
@@ -294,14 +294,14 @@ func (s *Sessions) Delete(ctx context.Context, id string) error {
 		}
 		return a.storeError(err)
 	}
-	a.sessionCache.evictToken(storedString(rows[0], "sessionToken"))
+	a.forgetToken(ctx, storedString(rows[0], "sessionToken"))
 	return nil
 }
 
 // deleteToken removes the session of a token (a logout). It reports
 // whether there was one.
 func (a *App) deleteToken(ctx context.Context, token string) (bool, error) {
-	a.sessionCache.evictToken(token)
+	a.forgetToken(ctx, token)
 	n, err := a.storeFor(ctx).DeleteMany(ctx, ClassSession, storage.Cmp{Field: "sessionToken", Op: storage.Eq, Value: token})
 	if err != nil {
 		return false, a.storeError(err)
@@ -311,7 +311,7 @@ func (a *App) deleteToken(ctx context.Context, token string) (bool, error) {
 
 // revokeUserSessions removes every session of a user.
 func (a *App) revokeUserSessions(ctx context.Context, userID string) error {
-	a.sessionCache.evictUser(userID)
+	a.forgetUser(ctx, userID)
 	_, err := a.storeFor(ctx).DeleteMany(ctx, ClassSession, ownSessions(userID))
 	return a.storeError(err)
 }

@@ -455,7 +455,7 @@ func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*
 		in["ACL"] = acl
 	}
 	u, err := a.updateObject(ctx, ClassUser, id, in, opts)
-	a.sessionCache.evictUser(id)
+	a.forgetUser(ctx, id)
 	if err != nil {
 		switch ErrorCode(err) {
 		case ObjectNotFound:

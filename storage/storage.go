@@ -97,6 +97,17 @@ type SchemaWatcher interface {
 	WatchSchema(ctx context.Context, changed func(class string)) error
 }
 
+// Notifier is implemented by stores shared between several App instances
+// that can carry events between them. Notify sends an event to every
+// instance's Listen (the sender's too); Listen calls received with each
+// until ctx is done, and with "" when events may have been lost (after a
+// lost connection). The App tells the others this way to drop what they
+// cached of a session or of roles.
+type Notifier interface {
+	Notify(ctx context.Context, event string) error
+	Listen(ctx context.Context, received func(event string)) error
+}
+
 // Object is one stored object.
 type Object struct {
 	ID        string

@@ -118,7 +118,8 @@ type Store struct {
 
 	ns      string // the namespace, unquoted
 	nsq     string // the namespace, quoted
-	channel string // the LISTEN/NOTIFY channel of the namespace
+	channel string // the LISTEN/NOTIFY channel of the namespace's schema changes
+	events  string // the channel of Notify and Listen
 
 	tables *tableCache // shared by a Store and its transaction stores
 	stmts  *stmtCache  // likewise
@@ -166,7 +167,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 		pool:    pool,
 		ns:      ns,
 		nsq:     quoteIdent(ns),
-		channel: channelName(ns),
+		channel: channelName("schema", ns),
+		events:  channelName("events", ns),
 		tables:  newTableCache(),
 		stmts:   &stmtCache{},
 	}
@@ -523,12 +525,13 @@ func physName(prefix string, parts ...string) string {
 	return name
 }
 
-// channelName is the NOTIFY channel of a namespace: each namespace has its
-// own, so stores on different namespaces do not see each other's changes.
-func channelName(ns string) string {
-	name := "parsego_schema_" + ns
+// channelName is a NOTIFY channel of a namespace (kind "schema" or
+// "events"): each namespace has its own, so stores on different namespaces
+// do not see each other's changes.
+func channelName(kind, ns string) string {
+	name := "parsego_" + kind + "_" + ns
 	if len(name) > maxIdentLen {
-		name = fmt.Sprintf("parsego_schema_%016x", fnv64(ns))
+		name = fmt.Sprintf("parsego_%s_%016x", kind, fnv64(ns))
 	}
 	return name
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Backoff between reconnections of WatchSchema.
+// Backoff between reconnections of WatchSchema and Listen.
 const (
 	watchMinBackoff = 100 * time.Millisecond
 	watchMaxBackoff = 10 * time.Second
@@ -27,16 +27,50 @@ const (
 //
 // The store's own cache (which tables exist) follows the same notifications.
 func (s *Store) WatchSchema(ctx context.Context, changed func(class string)) error {
+	err := s.watch(ctx, s.channel, func(class string) {
+		s.tables.forgetClass(class)
+		changed(class)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: watch schema: %w", err)
+	}
+	return nil
+}
+
+// Notify sends event to every Listen on the store's namespace, in this
+// process and others, through NOTIFY: delivered after the sender's
+// transaction commits, to listeners connected at the time.
+func (s *Store) Notify(ctx context.Context, event string) error {
+	_, err := s.q.Exec(ctx, `SELECT pg_notify($1, $2)`, s.events, event)
+	return s.wrap("notify", err)
+}
+
+// Listen calls received with every event sent by Notify on the store's
+// namespace until ctx is done, then returns nil. Like WatchSchema it holds
+// a dedicated connection, re-established with backoff when lost; events
+// sent meanwhile are lost, so received("") is called after a reconnection:
+// anything may have happened.
+func (s *Store) Listen(ctx context.Context, received func(event string)) error {
+	if err := s.watch(ctx, s.events, received); err != nil {
+		return fmt.Errorf("postgres: listen: %w", err)
+	}
+	return nil
+}
+
+// watch LISTENs on channel and calls fn with each payload, and with "" after
+// a reconnection, until ctx is done. It fails only when the first
+// connection does.
+func (s *Store) watch(ctx context.Context, channel string, fn func(payload string)) error {
 	cfg := s.pool.Config().ConnConfig
 	backoff := watchMinBackoff
 	for first := true; ; first = false {
-		conn, err := s.listen(ctx, cfg)
+		conn, err := listen(ctx, cfg, channel)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			if first {
-				return fmt.Errorf("postgres: watch schema: %w", err)
+				return err
 			}
 			if !sleep(ctx, backoff) {
 				return nil
@@ -46,16 +80,14 @@ func (s *Store) WatchSchema(ctx context.Context, changed func(class string)) err
 		}
 		backoff = watchMinBackoff
 		if !first {
-			s.tables.forgetClass("")
-			changed("")
+			fn("")
 		}
 		for {
 			n, err := conn.WaitForNotification(ctx)
 			if err != nil {
 				break
 			}
-			s.tables.forgetClass(n.Payload)
-			changed(n.Payload)
+			fn(n.Payload)
 		}
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		_ = conn.Close(closeCtx)
@@ -69,12 +101,12 @@ func (s *Store) WatchSchema(ctx context.Context, changed func(class string)) err
 	}
 }
 
-func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, channel string) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+quoteIdent(s.channel)); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+quoteIdent(channel)); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
