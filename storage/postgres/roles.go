@@ -33,10 +33,10 @@ func (s *Store) UserRoles(ctx context.Context, userID string) ([]string, error) 
 		}
 	}
 	rows, err := s.q.Query(ctx, sql, userID)
-	if err != nil {
-		return nil, s.wrap("resolve roles", err)
+	var names []string
+	if err == nil {
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if isUndefinedTable(err) {
 		return nil, nil // no role was ever stored
 	}

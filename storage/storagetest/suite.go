@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Update", testUpdate},
 		{"ACL", testACL},
 		{"Relations", testRelations},
+		{"Roles", testRoles},
 		{"Subqueries", testSubqueries},
 		{"Delete", testDelete},
 		{"Transactions", testTransactions},
