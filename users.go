@@ -73,9 +73,12 @@ func (o *Object) SessionToken() string {
 
 // SignUp creates a user from fields, which must hold a username and a
 // password (unless authData does), and logs it in: the user returned
-// carries the new session's token (Object.SessionToken). Errors: 200
-// missing username, 201 missing password, 202 username taken, 203 email
-// taken, 125 invalid email, 119 emailVerified set by a client.
+// carries the new session's token (Object.SessionToken). With
+// Config.VerifyUserEmails an email makes the user unverified and mails it
+// a verification link; with PreventLoginWithUnverifiedEmail too, the user
+// gets no session until verified. Errors: 200 missing username, 201
+// missing password, 202 username taken, 203 email taken, 125 invalid
+// email, 119 emailVerified set by a client.
 func (s *Users) SignUp(ctx context.Context, fields map[string]any) (*Object, error) {
 	u, _, err := s.SignUpOrLogIn(ctx, fields)
 	return u, err
@@ -288,7 +291,8 @@ type Login struct {
 
 // LogIn checks a username (or email) and password and opens a session: the
 // user returned (as the user sees itself) carries its token. Errors: 200
-// without username and email, 201 without password, 101 "Invalid
+// without username and email, 201 without password, 205 for an unverified
+// email when Config.PreventLoginWithUnverifiedEmail applies, 101 "Invalid
 // username/password." for every other failure.
 func (s *Users) LogIn(ctx context.Context, l Login) (*Object, error) {
 	a := s.app
