@@ -79,6 +79,22 @@ type Config struct {
 	AuthProviders         map[string]AuthProvider
 	DisableAnonymousUsers bool
 
+	// Email verification and password reset (mail.go) need a MailAdapter,
+	// an AppName for the mails and a PublicServerURL for their links.
+	AppName     string
+	MailAdapter MailAdapter
+	// VerifyUserEmails marks a user's email unverified (emailVerified
+	// false) at sign-up and whenever it changes, and mails a link that
+	// verifies it. PreventLoginWithUnverifiedEmail then refuses logins of
+	// unverified users (205) and gives password sign-ups no session.
+	VerifyUserEmails                bool
+	PreventLoginWithUnverifiedEmail bool
+	// How long a verification link and a password reset link work
+	// (defaults DefaultEmailVerifyTokenValidity, 24 h, and
+	// DefaultPasswordResetTokenValidity, 1 h).
+	EmailVerifyTokenValidity   time.Duration
+	PasswordResetTokenValidity time.Duration
+
 	Limits Limits
 	// Files configures file uploads.
 	Files FilesConfig
@@ -166,6 +182,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	cfg.PublicServerURL = strings.TrimSuffix(cfg.PublicServerURL, "/")
 	if cfg.PublicServerURL == "" {
 		cfg.PublicServerURL = cfg.ServerURL
+	}
+	if cfg.EmailVerifyTokenValidity <= 0 {
+		cfg.EmailVerifyTokenValidity = DefaultEmailVerifyTokenValidity
+	}
+	if cfg.PasswordResetTokenValidity <= 0 {
+		cfg.PasswordResetTokenValidity = DefaultPasswordResetTokenValidity
+	}
+	if cfg.VerifyUserEmails && !cfg.mailConfigured() {
+		return nil, errors.New("parse: Config.VerifyUserEmails needs a MailAdapter, an AppName and a PublicServerURL (or ServerURL)")
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -74,9 +74,12 @@ func (o *Object) SessionToken() string {
 
 // SignUp creates a user from fields, which must hold a username and a
 // password (unless authData does), and logs it in: the user returned
-// carries the new session's token (Object.SessionToken). Errors: 200
-// missing username, 201 missing password, 202 username taken, 203 email
-// taken, 125 invalid email, 119 emailVerified set by a client.
+// carries the new session's token (Object.SessionToken). With
+// Config.VerifyUserEmails an email makes the user unverified and mails it
+// a verification link; with PreventLoginWithUnverifiedEmail too, the user
+// gets no session until verified. Errors: 200 missing username, 201
+// missing password, 202 username taken, 203 email taken, 125 invalid
+// email, 119 emailVerified set by a client.
 func (s *Users) SignUp(ctx context.Context, fields map[string]any) (*Object, error) {
 	u, _, err := s.SignUpOrLogIn(ctx, fields)
 	return u, err
@@ -138,6 +141,17 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 		// authData sign-ups get a random username, as in the reference.
 		in["username"] = randomString(25, idAlphabet)
 	}
+	// With verification on, a new address starts unverified and gets a
+	// token, unless the master key said otherwise. As in the reference,
+	// addresses that came with a third-party authData are trusted.
+	var verifyToken string
+	hidden := map[string]any{}
+	if email, ok := in["email"].(string); ok && email != "" && a.cfg.VerifyUserEmails && !hasThirdPartyAuthData(authData) {
+		if _, set := in["emailVerified"]; !set {
+			in["emailVerified"] = false
+			verifyToken = a.issueToken(hidden, verifyTokenField, verifyExpiresField, a.cfg.EmailVerifyTokenValidity)
+		}
+	}
 	acl, err := userACL(in["ACL"])
 	if err != nil {
 		return nil, false, err
@@ -163,8 +177,9 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 		if err != nil {
 			return nil, false, err
 		}
-		w.stored.Data = withHiddenField(w.stored.Data, hashedPasswordField, hash)
+		hidden[hashedPasswordField] = hash
 	}
+	w.stored.Data = withHiddenFields(w.stored.Data, hidden)
 	if err := a.insert(ctx, ClassUser, []*write{w}, []storage.Object{w.stored}); err != nil {
 		err = a.writeError(ClassUser, err)
 		if ErrorCode(err) == EmailTaken && a.usernameTaken(ctx, username, "") {
@@ -173,12 +188,19 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 		return nil, false, err
 	}
 	user = w.result()
+	if verifyToken != "" {
+		a.sendVerificationMail(ctx, user, verifyToken)
+	}
 	cw := createdWith{action: "signup", provider: "password"}
 	if hasAuthData {
 		cw.provider = authProviderNames(authData)
 	}
-	if err := a.attachSession(ctx, user, cw); err != nil {
-		return nil, false, err
+	// An unverified user who may not log in gets no session from signing
+	// up either (the reference's rule, for password sign-ups only).
+	if hasAuthData || !a.mustVerifyBeforeLogin(user) {
+		if err := a.attachSession(ctx, user, cw); err != nil {
+			return nil, false, err
+		}
 	}
 	if hasAuthData {
 		user.Fields["authDataResponse"] = map[string]any{}
@@ -223,13 +245,22 @@ func userACL(v any) (ACL, error) {
 	return out, nil
 }
 
-// withHiddenField adds an internal field to a stored document.
-func withHiddenField(doc []byte, field, value string) []byte {
-	out := make([]byte, 0, len(doc)+len(field)+len(value)+8)
+// withHiddenFields adds internal fields (password hash, tokens) to a
+// stored document.
+func withHiddenFields(doc []byte, fields map[string]any) []byte {
+	if len(fields) == 0 {
+		return doc
+	}
+	out := make([]byte, 0, len(doc)+128*len(fields))
 	out = append(out, '{')
-	out = appendString(out, field)
-	out = append(out, ':')
-	out = appendString(out, value)
+	for i, k := range sortedKeys(fields) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, k)
+		out = append(out, ':')
+		out = appendStored(out, fields[k])
+	}
 	rest := doc[1:] // after '{'
 	if len(rest) > 0 && rest[0] != '}' {
 		out = append(out, ',')
@@ -261,7 +292,8 @@ type Login struct {
 
 // LogIn checks a username (or email) and password and opens a session: the
 // user returned (as the user sees itself) carries its token. Errors: 200
-// without username and email, 201 without password, 101 "Invalid
+// without username and email, 201 without password, 205 for an unverified
+// email when Config.PreventLoginWithUnverifiedEmail applies, 101 "Invalid
 // username/password." for every other failure.
 func (s *Users) LogIn(ctx context.Context, l Login) (*Object, error) {
 	a := s.app
@@ -315,6 +347,9 @@ func (s *Users) LogIn(ctx context.Context, l Login) (*Object, error) {
 	user, err := a.decodeStored(ClassUser, row)
 	if err != nil {
 		return nil, err
+	}
+	if a.mustVerifyBeforeLogin(user) {
+		return nil, NewError(EmailNotFound, "User email is not verified.")
 	}
 	if err := a.attachSession(ctx, user, createdWith{action: "login", provider: "password"}); err != nil {
 		return nil, err
@@ -399,10 +434,18 @@ func (s *Users) Query() *Query { return s.app.Query(ClassUser) }
 // Update changes a user: only the user itself (or the master key) may. A
 // new password is hashed and revokes every session of the user; a client
 // changing its own password gets a new session, whose token the user
-// returned carries. Errors: 206 without a session or on another user, 202
-// and 203 for a taken username or email, 125 for an invalid email, 119 for
-// emailVerified set by a client.
+// returned carries. A new password or email voids a pending password
+// reset link; with Config.VerifyUserEmails a new email is unverified and
+// gets a verification mail. Errors: 206 without a session or on another
+// user, 202 and 203 for a taken username or email, 125 for an invalid
+// email, 119 for emailVerified set by a client.
 func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*Object, error) {
+	return s.update(ctx, id, fields, nil)
+}
+
+// update is Update on the condition that the user matches where (nil:
+// none); a user that doesn't is 101 (206 for a client).
+func (s *Users) update(ctx context.Context, id string, fields map[string]any, where storage.Cond) (*Object, error) {
 	a := s.app
 	auth := AuthFrom(ctx)
 	if err := a.checkWritable(auth, ClassUser, "update"); err != nil {
@@ -424,7 +467,7 @@ func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*
 	if _, ok := in["emailVerified"]; ok && !auth.Master {
 		return nil, NewError(OperationForbidden, "Clients aren't allowed to manually update email verification.")
 	}
-	opts := writeOpts{}
+	opts := writeOpts{hidden: map[string]any{}, where: where}
 	pwv, changingPassword := in["password"]
 	if changingPassword {
 		pw, ok := pwv.(string)
@@ -436,7 +479,20 @@ func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*
 		if err != nil {
 			return nil, err
 		}
-		opts.hidden = map[string]any{hashedPasswordField: hash}
+		opts.hidden[hashedPasswordField] = hash
+	}
+	_, changingEmail := in["email"]
+	if changingPassword || changingEmail {
+		// A reset link mailed before is void: it was for the old password,
+		// or went to the old address.
+		opts.hidden[resetTokenField], opts.hidden[resetExpiresField] = nil, nil
+	}
+	var verifyToken string
+	if email, ok := in["email"].(string); ok && email != "" && a.cfg.VerifyUserEmails {
+		if _, set := in["emailVerified"]; !set {
+			in["emailVerified"] = false
+			verifyToken = a.issueToken(opts.hidden, verifyTokenField, verifyExpiresField, a.cfg.EmailVerifyTokenValidity)
+		}
 	}
 	username, _ := in["username"].(string)
 	if email, ok := in["email"].(string); ok && email != "" && !emailPattern.MatchString(email) {
@@ -470,6 +526,9 @@ func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*
 		return nil, err
 	}
 	cleanAuthData(u)
+	if verifyToken != "" {
+		a.sendVerificationMail(ctx, u, verifyToken)
+	}
 	if authDataSent {
 		u.Fields["authDataResponse"] = map[string]any{}
 	}

@@ -93,7 +93,7 @@ func (h *handler) routeBatch(reqs []any) ([]batchItem, error) {
 		if it.method != "HEAD" {
 			it.call.route = match(it.method, it.path)
 		}
-		if k := it.call.route.kind; k == routeNone || k == routeBatch {
+		if k := it.call.route.kind; k == routeNone || k == routeBatch || k.isPage() {
 			return nil, parse.NewError(parse.InvalidJSON, "cannot route %s %s", it.method, it.path)
 		}
 	}

@@ -9,7 +9,10 @@
 //
 // Served: /health; find, create, get, update and delete on /classes; users
 // (/users, /users/me, /users/{id}, /login, /logout; users.go) and sessions
-// (/sessions, /sessions/me, /sessions/{id}; sessions.go); find and get on
+// (/sessions, /sessions/me, /sessions/{id}; sessions.go); password reset
+// and verification mail requests (/requestPasswordReset,
+// /verificationEmailRequest) and the HTML pages their links lead to
+// (/apps/{appId}/...; pages.go); find and get on
 // /installations and /roles; /batch; the
 // schema API (/schemas, /purge); cloud functions (POST /functions/{name});
 // files (/files: upload, download, delete; files.go). Any other path
@@ -24,6 +27,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,6 +69,9 @@ type handler struct {
 	// Header.Set, which allocates a new slice for every response.
 	ctJSON, ctText, ctHTML, cspNone, nosniff []string
 
+	// pages renders the pages of the mails' links (pages.go).
+	pages *template.Template
+
 	bufs sync.Pool // *[]byte response and body buffers
 }
 
@@ -82,6 +89,7 @@ func New(app *parse.App, opts Options) http.Handler {
 		ctHTML:  []string{"text/html; charset=utf-8"},
 		cspNone: []string{"default-src 'none'"},
 		nosniff: []string{"nosniff"},
+		pages:   template.Must(template.New("page").Parse(pageTemplate)),
 	}
 	serverPath, publicPath := urlPath(cfg.ServerURL), urlPath(cfg.PublicServerURL)
 	h.mount = cleanMount(opts.MountPath)
@@ -148,6 +156,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveFile(w, r, rt)
 		return
 	}
+	// The pages take forms and no keys: the app id is in the path.
+	rt := match(r.Method, path)
+	if rt.kind.isPage() {
+		h.servePage(w, r, rt)
+		return
+	}
 
 	in, err := h.readBody(r)
 	if err != nil {
@@ -163,7 +177,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	rt := match(method, path)
+	if method != r.Method {
+		rt = match(method, path)
+	}
 	token := creds.SessionToken
 	if rt.kind == routeLogin || rt.kind == routeSessionMe {
 		// As the reference: a session token sent to /login is dropped, and
@@ -273,6 +289,10 @@ func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) 
 		return h.sessionCreate(ctx, c, b)
 	case routeSessionMe:
 		return h.sessionMe(ctx, b)
+	case routeRequestPasswordReset:
+		return h.requestPasswordReset(ctx, c, b)
+	case routeVerificationEmailRequest:
+		return h.verificationEmailRequest(ctx, c, b)
 	}
 	return b, errUnrouted
 }
@@ -337,7 +357,19 @@ const (
 	routeLogout        // POST /logout
 	routeSessionCreate // POST /sessions, POST /classes/_Session
 	routeSessionMe     // GET /sessions/me
+
+	routeRequestPasswordReset     // POST /requestPasswordReset
+	routeVerificationEmailRequest // POST /verificationEmailRequest
+
+	// The pages of the mails' links (pages.go): served before the body is
+	// read and the keys checked, never in a batch.
+	routeVerifyEmailPage   // GET /apps/{appId}/verify_email
+	routeResetPasswordPage // GET /apps/{appId}/request_password_reset
+	routeResetPassword     // POST /apps/{appId}/request_password_reset
 )
+
+// isPage reports the routes of HTML pages.
+func (k routeKind) isPage() bool { return k >= routeVerifyEmailPage }
 
 // route is a matched request: what to do, on which class and object.
 type route struct {
@@ -470,6 +502,24 @@ func match(method, path string) route {
 	case strings.EqualFold(seg[0], "purge"):
 		if n == 2 && method == http.MethodDelete {
 			return route{kind: routePurge, class: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "requestPasswordReset"):
+		if n == 1 && method == http.MethodPost {
+			return route{kind: routeRequestPasswordReset}
+		}
+	case strings.EqualFold(seg[0], "verificationEmailRequest"):
+		if n == 1 && method == http.MethodPost {
+			return route{kind: routeVerificationEmailRequest}
+		}
+	case strings.EqualFold(seg[0], "apps"):
+		// The app id is in id.
+		switch {
+		case n == 3 && get && strings.EqualFold(seg[2], "verify_email"):
+			return route{kind: routeVerifyEmailPage, id: seg[1]}
+		case n == 3 && get && strings.EqualFold(seg[2], "request_password_reset"):
+			return route{kind: routeResetPasswordPage, id: seg[1]}
+		case n == 3 && method == http.MethodPost && strings.EqualFold(seg[2], "request_password_reset"):
+			return route{kind: routeResetPassword, id: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "functions"):
 		// The function's name is in class. Only POST: GET is not routed.

@@ -28,6 +28,13 @@ func (h *handler) signUp(ctx context.Context, c *call, b []byte) ([]byte, error)
 		return u.AppendJSON(b), nil
 	}
 	c.status = http.StatusCreated
+	if _, sent := fields["emailVerified"]; !sent {
+		// emailVerified false, set by the server, is left out of the
+		// answer, as the reference leaves it.
+		if v, ok := u.Fields["emailVerified"]; ok {
+			fields["emailVerified"] = v
+		}
+	}
 	return appendSaved(b, fields, u, true), nil
 }
 
@@ -108,4 +115,50 @@ func (h *handler) logOut(ctx context.Context, b []byte) ([]byte, error) {
 		return b, err
 	}
 	return append(b, "{}"...), nil
+}
+
+// requestPasswordReset answers POST /requestPasswordReset {"email"}: {}
+// whether or not a user has the address, so that the answer tells nobody
+// which addresses have accounts.
+func (h *handler) requestPasswordReset(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	email, err := h.mailRequestEmail(c)
+	if err != nil {
+		return b, err
+	}
+	if err := h.app.Users.RequestPasswordReset(ctx, email); err != nil {
+		return b, err
+	}
+	return append(b, "{}"...), nil
+}
+
+// verificationEmailRequest answers POST /verificationEmailRequest
+// {"email"}: {}, as the reference does by default for an unknown or
+// verified address too.
+func (h *handler) verificationEmailRequest(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	email, err := h.mailRequestEmail(c)
+	if err != nil {
+		return b, err
+	}
+	if err := h.app.Users.RequestVerificationEmail(ctx, email); err != nil {
+		return b, err
+	}
+	return append(b, "{}"...), nil
+}
+
+// mailRequestEmail reads the email of a mail request with the reference's
+// checks in its order: the mail configuration (500), then a missing email
+// (204, which the App answers for ""), then one that isn't a string (125).
+func (h *handler) mailRequestEmail(c *call) (string, error) {
+	if err := h.app.Users.CheckMailConfig(); err != nil {
+		return "", err
+	}
+	v := c.in.body["email"]
+	if !truthy(v) {
+		return "", nil
+	}
+	email, ok := v.(string)
+	if !ok {
+		return "", parse.NewError(parse.InvalidEmailAddress, "you must provide a valid email string")
+	}
+	return email, nil
 }
