@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"github.com/parsego/parse"
 )
@@ -27,8 +29,14 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 	set("client-key", &o.clientKey, "CLIENT")
 	set("dotnet-key", &o.dotNetKey, "DOTNET")
 	set("webhook-key", &o.webhookKey, "WEBHOOK")
+	set("app-name", &o.appName, "reference")
 	if !explicit["allow-client-class-creation"] {
 		o.allowClientClassCreation = true
+	}
+	if !explicit["smtp-addr"] && !explicit["mail-log"] {
+		// The reference's fixture records mails; so does this one, where
+		// it does no harm.
+		o.mailLog = filepath.Join(os.TempDir(), "parsego-fixture-mail.jsonl")
 	}
 }
 

@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	defer ln.Close()
 	cfg := opts.config(ln.Addr().String())
 	cfg.Logger = log
+	if cfg.MailAdapter, err = opts.mailAdapter(); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
 	if opts.fixture {
 		configureFixture(&cfg)
 	}

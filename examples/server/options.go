@@ -28,6 +28,12 @@ type options struct {
 	appID, masterKey, readOnlyMasterKey              string
 	restKey, jsKey, clientKey, dotNetKey, webhookKey string
 	allowClientClassCreation                         bool
+
+	// Mail: through an SMTP server, or appended to a file as JSON lines.
+	appName                          string
+	smtpAddr, smtpUser, smtpPassword string
+	mailFrom, mailLog                string
+	verifyUserEmails                 bool
 }
 
 // envNames maps each flag to its environment variable, named as Parse
@@ -48,6 +54,13 @@ var envNames = map[string]string{
 	"public-url":                  "PARSE_PUBLIC_SERVER_URL",
 	"allow-client-class-creation": "PARSE_SERVER_ALLOW_CLIENT_CLASS_CREATION",
 	"fixture":                     "PARSE_SERVER_FIXTURE",
+	"app-name":                    "PARSE_SERVER_APP_NAME",
+	"smtp-addr":                   "PARSE_SERVER_SMTP_ADDR",
+	"smtp-user":                   "PARSE_SERVER_SMTP_USER",
+	"smtp-password":               "PARSE_SERVER_SMTP_PASSWORD",
+	"mail-from":                   "PARSE_SERVER_MAIL_FROM",
+	"mail-log":                    "PARSE_SERVER_MAIL_LOG",
+	"verify-user-emails":          "PARSE_SERVER_VERIFY_USER_EMAILS",
 	"log-level":                   "PARSE_SERVER_LOG_LEVEL",
 }
 
@@ -71,6 +84,13 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.StringVar(&o.publicURL, "public-url", "", "public URL of the API, mount included (default http://<addr><mount>)")
 	fs.BoolVar(&o.allowClientClassCreation, "allow-client-class-creation", false, "let requests without the master key create classes")
 	fs.BoolVar(&o.fixture, "fixture", false, "configure the conformance fixture app of ../shared (keys APP, MASTER, REST, ...)")
+	fs.StringVar(&o.appName, "app-name", "", "application name, shown in mails and pages (needed for email verification and password reset)")
+	fs.StringVar(&o.smtpAddr, "smtp-addr", "", "send mail through this SMTP server (host:port)")
+	fs.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (AUTH PLAIN)")
+	fs.StringVar(&o.smtpPassword, "smtp-password", "", "SMTP password")
+	fs.StringVar(&o.mailFrom, "mail-from", "", "sender address of mails")
+	fs.StringVar(&o.mailLog, "mail-log", "", "append every mail to this file as a JSON line instead of sending it (for tests)")
+	fs.BoolVar(&o.verifyUserEmails, "verify-user-emails", false, "send new users a link to verify their email")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [" + envNames[f.Name] + "]" })
 	fs.Usage = func() {
@@ -137,5 +157,7 @@ func (o *options) config(addr string) parse.Config {
 		ServerURL:                "http://" + addr + o.mount,
 		PublicServerURL:          o.publicURL,
 		AllowClientClassCreation: o.allowClientClassCreation,
+		AppName:                  o.appName,
+		VerifyUserEmails:         o.verifyUserEmails,
 	}
 }
