@@ -38,9 +38,8 @@ type opPerms struct {
 }
 
 // decodeCLP decodes a stored CLP; nil when there is none (everything is
-// allowed). _User always hides email from other users, the reference's
-// default protectedFields, unless its CLP protects fields of its own for
-// everyone.
+// allowed). _User always hides email from other users: the reference adds
+// its default protectedFields option to the class's own.
 func decodeCLP(class string, raw json.RawMessage) *classPerms {
 	var doc map[string]json.RawMessage
 	if len(raw) > 0 {
@@ -84,20 +83,11 @@ func decodeCLP(class string, raw json.RawMessage) *classPerms {
 	return cp
 }
 
-// aclGroup is what a CLP or ACL entry can name the caller as: the public,
-// the user and the user's roles.
-func (a Auth) aclGroup() []string {
-	if a.User == nil {
-		return []string{PublicRead}
-	}
-	return a.readPerms()
-}
-
 // classAccess checks that the caller may run op (find, get, count, create,
 // update, delete, addField) on class. A permission granted only through
-// pointer fields comes back as a condition the objects must meet; a denial
-// is 119 "Permission denied" (101 when the operation requires a logged-in user and there is
-// none), as the reference answers.
+// pointer fields comes back as a condition the objects must meet. A denial
+// is 119 "Permission denied", or 101 when the operation requires a
+// logged-in user and there is none, as the reference answers.
 func (a *App) classAccess(ctx context.Context, auth Auth, class, op string) (storage.Cond, error) {
 	if auth.Master {
 		return nil, nil
@@ -113,7 +103,7 @@ func (a *App) classAccess(ctx context.Context, auth Auth, class, op string) (sto
 	if !ok || p.entities[PublicRead] {
 		return nil, nil
 	}
-	for _, who := range auth.aclGroup() {
+	for _, who := range auth.readPerms() { // the public, the user, its roles
 		if p.entities[who] {
 			return nil, nil
 		}
@@ -161,7 +151,7 @@ func (cp *classPerms) protectedFields(auth Auth) []string {
 	if cp == nil || len(cp.protected) == 0 || auth.Master {
 		return nil
 	}
-	group := auth.aclGroup()
+	group := auth.readPerms()
 	if auth.User != nil {
 		group = append(group, "authenticated")
 	}

@@ -242,8 +242,15 @@ func (q *Query) Find(ctx context.Context) ([]*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	return q.objects(ctx, cl, rows)
+}
+
+// objects decodes the rows q found and applies its include, keys and the
+// class rules.
+func (q *Query) objects(ctx context.Context, cl *storage.Class, rows []storage.Object) ([]*Object, error) {
 	out := make([]*Object, len(rows))
 	for i, r := range rows {
+		var err error
 		if out[i], err = q.app.decodeStoredWith(cl, q.class, r); err != nil {
 			return nil, err
 		}
@@ -255,10 +262,14 @@ func (q *Query) Find(ctx context.Context) ([]*Object, error) {
 // separated by commas: the elements of a JSON array, as Find's objects
 // would encode. It is the wire's find: where a stored document is already
 // its own REST encoding (a plain class, no keys or include, no Files, no
-// internal fields), it is copied into b without being decoded.
+// protected fields), it is copied into b without being decoded.
 func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
-	if !q.plain() {
-		objs, err := q.Find(ctx)
+	cl, rows, err := q.rows(ctx)
+	if err != nil {
+		return b, err
+	}
+	if !q.plain() { // known only now: rows applied the class rules
+		objs, err := q.objects(ctx, cl, rows)
 		if err != nil {
 			return b, err
 		}
@@ -269,10 +280,6 @@ func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
 			b = o.AppendJSON(b)
 		}
 		return b, nil
-	}
-	cl, rows, err := q.rows(ctx)
-	if err != nil {
-		return b, err
 	}
 	for i, r := range rows {
 		if i > 0 {

@@ -40,19 +40,33 @@ func TestAppendFindMatchesFind(t *testing.T) {
 	if _, err := app.Objects.Create(ctx, "Team", map[string]any{"name": "blue"}); err != nil {
 		t.Fatal(err)
 	}
+	// A class whose protected field a client must not see.
+	if _, err := app.Objects.Create(ctx, "Guarded", map[string]any{"open": 1, "secret": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Schemas.Update(ctx, "Guarded", parse.SchemaUpdate{ClassLevelPermissions: json.RawMessage(`{"find":{"*":true},"protectedFields":{"*":["secret"]}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	client := parse.WithAuth(ctx, parse.Auth{})
 	for _, tc := range []struct {
 		name  string
 		query func() *parse.Query
 		n     int
+		ctx   context.Context // nil: the master key
 	}{
-		{"every type", func() *parse.Query { return app.Query("Mixed").Order("n") }, 6},
-		{"relations", func() *parse.Query { return app.Query("Team").Order("name") }, 2},
-		{"keys", func() *parse.Query { return app.Query("Mixed").Order("n").Keys("n", "file") }, 6},
-		{"include", func() *parse.Query { return app.Query("Mixed").Order("n").Include("team") }, 6},
-		{"system class", func() *parse.Query { return app.Query(parse.ClassUser) }, 0},
-		{"limit 0", func() *parse.Query { return app.Query("Mixed").Limit(0) }, 0},
+		{"protected fields", func() *parse.Query { return app.Query("Guarded") }, 1, client},
+		{"every type", func() *parse.Query { return app.Query("Mixed").Order("n") }, 6, nil},
+		{"relations", func() *parse.Query { return app.Query("Team").Order("name") }, 2, nil},
+		{"keys", func() *parse.Query { return app.Query("Mixed").Order("n").Keys("n", "file") }, 6, nil},
+		{"include", func() *parse.Query { return app.Query("Mixed").Order("n").Include("team") }, 6, nil},
+		{"system class", func() *parse.Query { return app.Query(parse.ClassUser) }, 0, nil},
+		{"limit 0", func() *parse.Query { return app.Query("Mixed").Limit(0) }, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctx
+			if tc.ctx != nil {
+				ctx = tc.ctx
+			}
 			objs, err := tc.query().Find(ctx)
 			if err != nil {
 				t.Fatal(err)
