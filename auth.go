@@ -26,6 +26,11 @@ type Auth struct {
 	Roles []string
 	// SessionToken is the token the caller presented, if any.
 	SessionToken string
+	// Restricted is set for a restricted session (one made with POST
+	// /sessions rather than by a login or sign-up): it may not create,
+	// change or delete _User, _Session or _Role objects, nor read
+	// unrestricted sessions.
+	Restricted bool
 	// InstallationID is the client's X-Parse-Installation-Id.
 	InstallationID string
 	// ClientVersion is the client's X-Parse-Client-Version.
@@ -136,11 +141,11 @@ func (a *App) Authenticate(ctx context.Context, c Credentials) (Auth, error) {
 		auth.SessionToken = c.SessionToken
 	}
 	if c.SessionToken != "" && !auth.Master {
-		user, roles, err := a.userForSession(ctx, c.SessionToken)
+		id, err := a.userForSession(ctx, c.SessionToken)
 		if err != nil {
 			return Auth{}, err
 		}
-		auth.User, auth.Roles, auth.SessionToken = user, roles, c.SessionToken
+		auth.User, auth.Roles, auth.Restricted, auth.SessionToken = id.user, id.roles, id.restricted, c.SessionToken
 	}
 	return auth, nil
 }
@@ -158,50 +163,66 @@ func keyEqual(presented, configured string) bool {
 	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
 }
 
-// userForSession finds the user of a live session token and the user's
-// roles: from the session cache, else with one round trip where the store
-// can join (storage.Joiner: the session and its user in one statement), two
-// where it can't, plus one per level of the user's role hierarchy.
-func (a *App) userForSession(ctx context.Context, token string) (*Object, []string, error) {
-	invalid := NewError(InvalidSessionToken, "Invalid session token")
+// sessionIdentity is what a session token stands for.
+type sessionIdentity struct {
+	user       *Object
+	roles      []string // user's roles (userRoles)
+	restricted bool     // the session's "restricted"
+}
+
+// userForSession resolves a live session token: from the session cache,
+// else with sessionUser and the user's roles (userRoles).
+func (a *App) userForSession(ctx context.Context, token string) (sessionIdentity, error) {
 	now := time.Now()
-	if u, roles, ok := a.sessionCache.get(token, now); ok {
-		return u, roles, nil
+	if id, ok := a.sessionCache.get(token, now); ok {
+		return id, nil
 	}
+	id, expires, err := a.sessionUser(ctx, token, now)
+	if err != nil {
+		return sessionIdentity{}, err
+	}
+	if id.roles, err = a.userRoles(ctx, id.user.ID); err != nil {
+		return sessionIdentity{}, a.storeError(err)
+	}
+	a.sessionCache.put(token, id, expires, now)
+	return id, nil
+}
+
+// sessionUser reads the session of a token and its user, uncached, without
+// roles: one round trip where the store can join (storage.Joiner), two
+// where it can't. 209 unless the session is live at now. expires is the
+// session's end (zero: none).
+func (a *App) sessionUser(ctx context.Context, token string, now time.Time) (id sessionIdentity, expires time.Time, err error) {
+	invalid := NewError(InvalidSessionToken, "Invalid session token")
 	session, userRow, err := a.lookupSession(ctx, token)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, invalid
+		return id, expires, invalid
 	}
 	if err != nil {
-		return nil, nil, a.storeError(err)
+		return id, expires, a.storeError(err)
 	}
 	if userRow == nil {
-		return nil, nil, invalid
+		return id, expires, invalid
 	}
 	var doc struct {
 		ExpiresAt *struct {
 			ISO string `json:"iso"`
 		} `json:"expiresAt"`
+		Restricted bool `json:"_restricted"` // restrictedField
 	}
 	if err := json.Unmarshal(session.Data, &doc); err != nil {
-		return nil, nil, &Error{Code: InternalServerError, Message: "corrupt stored session", Err: err}
+		return id, expires, &Error{Code: InternalServerError, Message: "corrupt stored session", Err: err}
 	}
-	var expires time.Time
 	if doc.ExpiresAt != nil {
 		if expires, err = ParseDate(doc.ExpiresAt.ISO); err != nil || !expires.After(now) {
-			return nil, nil, invalid
+			return id, expires, invalid
 		}
 	}
-	user, err := a.decodeStored(ClassUser, *userRow)
-	if err != nil {
-		return nil, nil, err
+	id.restricted = doc.Restricted
+	if id.user, err = a.decodeStored(ClassUser, *userRow); err != nil {
+		return id, expires, err
 	}
-	roles, err := a.userRoles(ctx, user.ID)
-	if err != nil {
-		return nil, nil, a.storeError(err)
-	}
-	a.sessionCache.put(token, user, roles, expires, now)
-	return user, roles, nil
+	return id, expires, nil
 }
 
 // lookupSession reads the session of a token and its user's row (nil when

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/parsego/parse/storage"
 )
@@ -29,6 +30,10 @@ type classPerms struct {
 	// protected maps an entity ("*", "authenticated", a user ID,
 	// "role:Name") to the fields hidden from it.
 	protected map[string][]string
+	// userFields are the protectedFields entries "userField:<field>": the
+	// fields hidden from the users an object's <field> points to, which
+	// differ from object to object (objectHidden).
+	userFields map[string][]string
 }
 
 // opPerms is one operation's entry.
@@ -72,6 +77,15 @@ func decodeCLP(class string, raw json.RawMessage) *classPerms {
 			cp.ops[k] = op
 		}
 	}
+	for k, fields := range cp.protected {
+		if field, ok := strings.CutPrefix(k, "userField:"); ok {
+			if cp.userFields == nil {
+				cp.userFields = map[string][]string{}
+			}
+			cp.userFields[field] = fields
+			delete(cp.protected, k)
+		}
+	}
 	if class == ClassUser {
 		if cp.protected == nil {
 			cp.protected = map[string][]string{}
@@ -91,6 +105,11 @@ func decodeCLP(class string, raw json.RawMessage) *classPerms {
 func (a *App) classAccess(ctx context.Context, auth Auth, class, op string) (storage.Cond, error) {
 	if auth.Master {
 		return nil, nil
+	}
+	if masterOnlyClass(class) {
+		// The reference's message names the operation and the class, but
+		// its sanitized answer on the wire is this.
+		return nil, errMasterOnlyClass()
 	}
 	cp, err := a.schema.perms(ctx, class)
 	if err != nil {
@@ -169,4 +188,50 @@ func (cp *classPerms) protectedFields(auth Auth) []string {
 		hidden = slices.DeleteFunc(hidden, func(f string) bool { return !slices.Contains(fields, f) })
 	}
 	return hidden
+}
+
+// objectHidden returns the fields of o hidden from the user uid: hidden,
+// the caller's set for the class (protectedFields; nil when no entity of
+// the caller has one), intersected with the userFields set of every field
+// of o that points to the user, as the reference's pointer-permission
+// protectedFields do.
+func objectHidden(o *Object, uid string, hidden []string, userFields map[string][]string) []string {
+	matched := hidden != nil
+	for field, fields := range userFields {
+		if !pointsTo(o.Fields[field], uid) {
+			continue
+		}
+		if !matched {
+			hidden, matched = fields, true
+			continue
+		}
+		hidden = slices.DeleteFunc(slices.Clone(hidden), func(f string) bool { return !slices.Contains(fields, f) })
+	}
+	return hidden
+}
+
+// pointsTo reports whether v is a pointer (or an included object) with the
+// given objectId, or an array holding one.
+func pointsTo(v any, id string) bool {
+	switch x := v.(type) {
+	case Pointer:
+		return x.ObjectID == id
+	case *Object:
+		return x != nil && x.ID == id
+	case []any:
+		return slices.ContainsFunc(x, func(e any) bool { return pointsTo(e, id) })
+	}
+	return false
+}
+
+// masterOnlyClass reports the system classes only the master key may
+// read or write through the objects API, as the reference's
+// classesWithMasterOnlyAccess (and the analytics events).
+func masterOnlyClass(class string) bool {
+	switch class {
+	case ClassJobStatus, ClassPushStatus, ClassHooks, ClassGlobalConfig, "_GraphQLConfig",
+		ClassJobSchedule, ClassIdempotency, ClassEventLog, ClassEventCount:
+		return true
+	}
+	return false
 }

@@ -213,8 +213,9 @@ func (a *App) decodeStoredWith(cl *storage.Class, class string, so storage.Objec
 // Query.plain) in REST encoding. Its document is copied as it is, unless it
 // holds a File, which decoding gives its URL: those objects are decoded and
 // encoded. A plain class has no internal fields to drop: field names start
-// with a letter, and only the system classes store "_" fields.
-func (a *App) appendStoredJSON(b []byte, cl *storage.Class, class string, so storage.Object) ([]byte, error) {
+// with a letter, and only the system classes store "_" fields. rels are the
+// class's Relation members (relationMembers), the same for every object.
+func (a *App) appendStoredJSON(b []byte, cl *storage.Class, class string, so storage.Object, rels []byte) ([]byte, error) {
 	data := bytes.TrimSpace(so.Data)
 	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' ||
 		bytes.Contains(data, []byte(`"File"`)) {
@@ -227,29 +228,39 @@ func (a *App) appendStoredJSON(b []byte, cl *storage.Class, class string, so sto
 	b = append(b, `{"objectId":`...)
 	b = appendString(b, so.ID)
 	b = append(b, `,"createdAt":"`...)
-	b = so.CreatedAt.UTC().AppendFormat(b, dateFormat)
+	b = AppendDate(b, so.CreatedAt)
 	b = append(b, `","updatedAt":"`...)
-	b = so.UpdatedAt.UTC().AppendFormat(b, dateFormat)
+	b = AppendDate(b, so.UpdatedAt)
 	b = append(b, '"')
 	if members := bytes.TrimSpace(data[1 : len(data)-1]); len(members) > 0 {
 		b = append(b, ',')
 		b = append(b, members...)
 	}
-	if cl != nil {
-		for name, f := range cl.Fields {
-			if f.Type == "Relation" {
-				b = append(b, ',')
-				b = appendString(b, name)
-				b = append(b, ':')
-				b = appendValue(b, Relation{ClassName: f.TargetClass}, false)
-			}
-		}
-	}
+	b = append(b, rels...)
 	if acl := aclFromPerms(so.ReadPerm, so.WritePerm); acl != nil {
 		b = append(b, `,"ACL":`...)
 		b = acl.appendJSON(b)
 	}
 	return append(b, '}'), nil
+}
+
+// relationMembers is what every object of a class shows for its Relation
+// fields, which are not stored in its document: `,"name":{"__type":
+// "Relation","className":...}` for each, in name order.
+func relationMembers(cl *storage.Class) []byte {
+	if cl == nil {
+		return nil
+	}
+	var b []byte
+	for _, name := range sortedKeys(cl.Fields) {
+		if f := cl.Fields[name]; f.Type == "Relation" {
+			b = append(b, ',')
+			b = appendString(b, name)
+			b = append(b, ':')
+			b = appendValue(b, Relation{ClassName: f.TargetClass}, false)
+		}
+	}
+	return b
 }
 
 // decodeStoredValue turns a decoded stored value into its typed form, reusing

@@ -34,7 +34,7 @@ func appendValue(b []byte, v any, stored bool) []byte {
 		return strconv.AppendBool(b, v)
 	case time.Time:
 		b = append(b, `{"__type":"Date","iso":"`...)
-		b = v.UTC().AppendFormat(b, dateFormat)
+		b = AppendDate(b, v)
 		return append(b, `"}`...)
 	case Pointer:
 		b = append(b, `{"__type":"Pointer","className":`...)

@@ -196,3 +196,26 @@ func TestNewObjectID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestAppendDate(t *testing.T) {
+	t.Parallel()
+	tokyo := time.FixedZone("JST", 9*3600)
+	for _, tm := range []time.Time{
+		time.Date(2026, 11, 24, 1, 2, 3, 456789012, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC), // truncated, not rounded
+		time.Date(2026, 1, 1, 8, 30, 0, 1000000, tokyo),          // converted to UTC
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), // outside 4 digits: time.Format's answer
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 0),
+	} {
+		want := tm.UTC().Format("2006-01-02T15:04:05.000Z")
+		if got := string(AppendDate([]byte("x"), tm)); got != "x"+want {
+			t.Errorf("AppendDate(%v) = %q, want %q", tm, got, "x"+want)
+		}
+	}
+	if got := FormatDate(time.Date(2026, 11, 24, 1, 2, 3, 4000000, time.UTC)); got != "2026-11-24T01:02:03.004Z" {
+		t.Errorf("FormatDate = %q", got)
+	}
+}

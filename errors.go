@@ -121,6 +121,9 @@ const (
 	InvalidInstallationID = 132
 	MissingRequiredField  = 135
 	ChangedImmutableField = 136
+	// WebhookError (the JS SDK's WEBHOOK_ERROR) reports misuse of the
+	// Hooks API.
+	WebhookError = 143
 )
 
 // writeError translates a store error of a write into a Parse error.

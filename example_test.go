@@ -4,35 +4,20 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"os"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/storage/postgres"
 )
 
-// exampleDSN is where the examples keep their data.
-func exampleDSN() string {
-	if dsn := os.Getenv("PARSEGO_TEST_DATABASE_URL"); dsn != "" {
-		return dsn
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres"
-}
-
 // Calling the Objects service directly, as a host program or its unit tests
-// do: no HTTP involved, the master key by default.
+// do: no HTTP involved, the master key by default. Without a Store, the App
+// keeps its data in a private in-memory embedded store.
 func ExampleObjects() {
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, exampleDSN(), postgres.Options{Schema: "parsego_example_objects"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer store.Close()
-	app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: store})
+	app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer app.Close()
-	defer app.Schemas.Delete(ctx, "GameScore", true)
 
 	score, err := app.Objects.Create(ctx, "GameScore", map[string]any{"score": 1337, "playerName": "Sean Plott"})
 	if err != nil {

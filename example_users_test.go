@@ -6,25 +6,17 @@ import (
 	"log"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/storage/postgres"
 )
 
 // Signing a user up, logging in and out from Go, and acting as that user:
 // the session token a login returns is what a client would present.
 func ExampleUsers() {
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, exampleDSN(), postgres.Options{Schema: "parsego_example_users"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer store.Close()
-	app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: store})
+	app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer app.Close()
-	defer app.Schemas.Delete(ctx, parse.ClassSession, true)
-	defer app.Schemas.Delete(ctx, parse.ClassUser, true)
 
 	user, err := app.Users.SignUp(ctx, map[string]any{
 		"username": "cooldude6", "password": "p_n7!-e8", "email": "cool@example.com",

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 	"github.com/parsego/parse/storage"
 )
 
@@ -20,8 +20,27 @@ import (
 // tell that a refused upload stored nothing.
 type recordingBlobs struct {
 	parse.BlobStore
-	mu     sync.Mutex
-	stored int
+	mu      sync.Mutex
+	stored  int
+	deleted int
+}
+
+func (r *recordingBlobs) DeleteBlob(ctx context.Context, name string) error {
+	err := r.BlobStore.DeleteBlob(ctx, name)
+	if err == nil {
+		r.mu.Lock()
+		r.deleted++
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// live is how many stored blobs were not deleted (each stored under a
+// name of its own).
+func (r *recordingBlobs) live() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stored - r.deleted
 }
 
 func (r *recordingBlobs) PutBlob(ctx context.Context, name string, rd io.Reader, meta storage.BlobMeta) (int64, error) {
@@ -40,12 +59,12 @@ func (r *recordingBlobs) count() int {
 	return r.stored
 }
 
-// newFilesApp returns an App whose files are kept in its PostgreSQL store,
+// newFilesApp returns an App whose files are kept in its store,
 // counted by the recordingBlobs returned.
 func newFilesApp(t *testing.T, configure func(*parse.Config)) (*parse.App, *recordingBlobs) {
 	t.Helper()
-	store := pgtest.NewStore(t)
-	blobs := &recordingBlobs{BlobStore: store}
+	store := teststore.New(t)
+	blobs := &recordingBlobs{BlobStore: store.(parse.BlobStore)}
 	cfg := parse.Config{
 		AppID: "APP", MasterKey: "MASTER", ServerURL: "http://example.test/parse",
 		Store: store, Blobs: blobs,
@@ -278,7 +297,7 @@ func TestFilesExtensions(t *testing.T) {
 			t.Errorf("extensions %q, %s (%s), master %v: code %d (%v), want %d", c.exts, c.name, c.ctype, c.master, got, err, c.code)
 		}
 	}
-	_, err := parse.New(context.Background(), parse.Config{AppID: "A", MasterKey: "M", Store: pgtest.NewStore(t),
+	_, err := parse.New(context.Background(), parse.Config{AppID: "A", MasterKey: "M", Store: teststore.New(t),
 		Files: parse.FilesConfig{Upload: &parse.FileUpload{FileExtensions: []string{"(unclosed"}}}})
 	if err == nil {
 		t.Error("New accepted an invalid FileExtensions pattern")
@@ -314,12 +333,12 @@ func TestFilesDelete(t *testing.T) {
 	}
 }
 
-// bareStore hides the blob methods of the postgres Store.
+// bareStore hides the blob methods of the Store.
 type bareStore struct{ storage.Store }
 
 func TestFilesWithoutBlobStore(t *testing.T) {
 	t.Parallel()
-	app, err := parse.New(context.Background(), parse.Config{AppID: "APP", MasterKey: "MASTER", Store: bareStore{pgtest.NewStore(t)}})
+	app, err := parse.New(context.Background(), parse.Config{AppID: "APP", MasterKey: "MASTER", Store: bareStore{teststore.New(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,13 +55,13 @@ func (o *Object) appendJSON(b []byte, included bool) []byte {
 	if !o.CreatedAt.IsZero() {
 		comma()
 		b = append(b, `"createdAt":"`...)
-		b = o.CreatedAt.UTC().AppendFormat(b, dateFormat)
+		b = AppendDate(b, o.CreatedAt)
 		b = append(b, '"')
 	}
 	if !o.UpdatedAt.IsZero() {
 		comma()
 		b = append(b, `"updatedAt":"`...)
-		b = o.UpdatedAt.UTC().AppendFormat(b, dateFormat)
+		b = AppendDate(b, o.UpdatedAt)
 		b = append(b, '"')
 	}
 	for _, k := range sortedKeys(o.Fields) {

@@ -41,26 +41,50 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 	if err := a.checkWritable(auth, class, "create"); err != nil {
 		return fail(err)
 	}
-	if class != ClassSession {
+	if class != ClassSession && class != ClassUser && class != ClassInstallation { // their services check theirs
 		if _, err := a.classAccess(ctx, auth, class, "create"); err != nil {
 			return fail(err)
 		}
 	}
-	if class == ClassUser || class == ClassSession {
-		// Users sign up and sessions get tokens: one by one, through their
-		// services.
+	if class == ClassAudience {
+		// Rare writes: one by one, so that a bad query fails its own.
 		for i, fields := range list {
-			if class == ClassUser {
-				objs[i], errs[i] = a.Users.SignUp(ctx, fields)
-			} else {
-				objs[i], errs[i] = a.Sessions.Create(ctx, fields)
+			if errs[i] = checkAudienceWrite(fields); errs[i] == nil {
+				o, e := a.createMany(ctx, class, list[i:i+1])
+				objs[i], errs[i] = o[0], e[0]
 			}
 		}
 		return objs, errs
 	}
+	if class == ClassUser || class == ClassSession || class == ClassInstallation {
+		// Users sign up, sessions get tokens and installations are
+		// de-duplicated: one by one, through their services.
+		for i, fields := range list {
+			switch class {
+			case ClassUser:
+				objs[i], errs[i] = a.Users.SignUp(ctx, fields)
+			case ClassSession:
+				objs[i], errs[i] = a.Sessions.Create(ctx, fields)
+			default:
+				objs[i], _, errs[i] = a.Installations.Save(ctx, fields)
+			}
+		}
+		return objs, errs
+	}
+	return a.createMany(ctx, class, list)
+}
+
+// createMany stores new objects the caller may create.
+func (a *App) createMany(ctx context.Context, class string, list []map[string]any) ([]*Object, []error) {
+	objs, errs := make([]*Object, len(list)), make([]error, len(list))
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	writes := make([]*write, len(list))
 	for i, fields := range list {
+		fields, _, err := a.beforeSave(ctx, class, "", fields)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
 		if class == ClassRole {
 			if errs[i] = checkRoleCreate(fields); errs[i] != nil {
 				continue
@@ -99,6 +123,7 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 				errs[i] = a.writeError(class, err)
 			} else {
 				objs[i] = w.result()
+				a.afterSave(ctx, class, objs[i], nil)
 			}
 		}
 		return objs, errs
@@ -108,6 +133,11 @@ func (s *Objects) CreateMany(ctx context.Context, class string, list []map[strin
 			errs[i] = a.writeError(class, err)
 		} else {
 			objs[i] = writes[i].result()
+		}
+	}
+	for _, o := range objs {
+		if o != nil {
+			a.afterSave(ctx, class, o, nil)
 		}
 	}
 	return objs, errs
@@ -290,17 +320,32 @@ func (s *Objects) Update(ctx context.Context, class, id string, fields map[strin
 		return a.Users.Update(ctx, id, fields)
 	case ClassSession:
 		return a.Sessions.Update(ctx, id, fields)
+	case ClassInstallation:
+		return a.Installations.Update(ctx, id, fields)
 	case ClassRole:
 		if err := checkRoleUpdate(auth, fields); err != nil {
 			return nil, err
 		}
 		defer a.rolesChanged(ctx)
+	case ClassAudience:
+		if err := checkAudienceWrite(fields); err != nil {
+			return nil, err
+		}
 	}
 	where, err := a.classAccess(ctx, auth, class, "update")
 	if err != nil {
 		return nil, err
 	}
-	return a.updateObject(ctx, class, id, fields, writeOpts{where: where})
+	fields, orig, err := a.beforeSave(ctx, class, id, fields)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := a.updateObject(ctx, class, id, fields, writeOpts{where: where})
+	if err != nil {
+		return nil, err
+	}
+	a.afterSave(ctx, class, saved, orig)
+	return saved, nil
 }
 
 // writeOpts are what the Users and Sessions services add to a generic
@@ -507,9 +552,14 @@ func (s *Objects) Delete(ctx context.Context, class, id string) error {
 	if err != nil {
 		return err
 	}
+	o, err := a.beforeDelete(ctx, class, id)
+	if err != nil {
+		return err
+	}
 	if err := a.storeFor(ctx).Delete(ctx, class, id, auth.writePerms(), where); err != nil {
 		return a.writeError(class, err)
 	}
+	a.afterDelete(ctx, class, o)
 	return nil
 }
 
@@ -518,15 +568,22 @@ func (a *App) checkWritable(auth Auth, class, action string) error {
 	if auth.ReadOnly {
 		return NewError(OperationForbidden, "read-only masterKey isn't allowed to perform the %s operation.", action)
 	}
-	if class == ClassInstallation {
-		// Installations have rules of their own (de-duplication); until
-		// their service enforces them, generic object writes to them are
-		// refused rather than stored unchecked. _User and _Session writes
-		// go through the Users and Sessions services.
-		return NewError(OperationForbidden, "%s objects are written through their own endpoints", class)
+	if auth.Restricted && !auth.Master && (class == ClassUser || class == ClassSession || class == ClassRole) {
+		// The REST guide's rule for restricted sessions; the reference
+		// records the flag but does not enforce it.
+		return NewError(OperationForbidden, "A restricted session cannot %s %s objects.", action, class)
+	}
+	// Deleting an installation is the master key's only, as are the
+	// classes of masterOnlyClass.
+	if !auth.Master && (masterOnlyClass(class) || class == ClassInstallation && action == "delete") {
+		return errMasterOnlyClass()
 	}
 	return nil
 }
+
+// errMasterOnlyClass refuses clients the classes only the master key may
+// read or write (job statuses, hooks, config...), as the reference does.
+func errMasterOnlyClass() error { return NewError(OperationForbidden, "Permission denied") }
 
 // writePerms is the ACL identity writes are checked against.
 func (a Auth) writePerms() []string { return a.readPerms() }

@@ -10,20 +10,38 @@ import (
 
 	"github.com/parsego/parse"
 	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 )
 
-// newApp returns an App on a fresh PostgreSQL namespace.
+// newApp returns an App on a fresh store (teststore: embedded, or
+// PostgreSQL).
 func newApp(t *testing.T) *parse.App {
 	t.Helper()
 	app, err := parse.New(context.Background(), parse.Config{
 		AppID: "APP", MasterKey: "MASTER", ServerURL: "http://example.test/parse",
-		Store: pgtest.NewStore(t), AllowClientClassCreation: true,
+		Store: teststore.New(t), AllowClientClassCreation: true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
 	return app
+}
+
+// instances returns two Apps on one fresh PostgreSQL namespace, as two
+// instances of a deployment sharing a database.
+func instances(t *testing.T) (*parse.App, *parse.App) {
+	t.Helper()
+	store := pgtest.NewStore(t)
+	open := func() *parse.App {
+		app, err := parse.New(context.Background(), parse.Config{AppID: "APP", MasterKey: "MASTER", Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { app.Close() })
+		return app
+	}
+	return open(), open()
 }
 
 func wantCode(t *testing.T, err error, code int) {

@@ -1,5 +1,6 @@
 // Package parse is a Parse Server you import: the whole Parse REST API as
-// typed Go services on an App, stored in PostgreSQL JSONB.
+// typed Go services on an App, stored in PostgreSQL JSONB (storage/postgres)
+// or, by default, in an embedded SQLite database (storage/sqlite).
 //
 // An App is built from a Config with New. Its services (Objects, Schemas,
 // Query) enforce Parse's rules and call a storage.Store; package httpapi
@@ -20,14 +21,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/sqlite"
 )
 
-// Config configures an App. AppID, MasterKey and Store are required.
+// Config configures an App. AppID and MasterKey are required.
 type Config struct {
 	// AppID is the application id every request must carry.
 	AppID string
@@ -42,13 +46,21 @@ type Config struct {
 	DotNetKey     string
 	// WebhookKey is sent to webhooks as X-Parse-Webhook-Key.
 	WebhookKey string
+	// JobScheduleInterval is how often Start's scheduler looks for
+	// scheduled jobs that are due (default a minute).
+	JobScheduleInterval time.Duration
+	// WebhookTimeout bounds each webhook call (default 30 s,
+	// DefaultWebhookTimeout); a call that takes longer fails with 141.
+	WebhookTimeout time.Duration
 	// ServerURL is the URL clients reach the API at, mount path included
 	// ("http://localhost:1337/parse"); Location headers and file URLs are
 	// built from PublicServerURL, which defaults to it.
 	ServerURL       string
 	PublicServerURL string
 
-	// Store holds the data.
+	// Store holds the data. When nil, the App opens a private in-memory
+	// embedded store (storage/sqlite), which its Close closes: enough for
+	// tests and trying things out, gone with the App.
 	Store storage.Store
 	// Blobs holds the contents of files. When nil and Store is also a
 	// BlobStore (storage/postgres is), the Store holds them.
@@ -95,11 +107,18 @@ type Config struct {
 	EmailVerifyTokenValidity   time.Duration
 	PasswordResetTokenValidity time.Duration
 
+	// Push configures push notifications (push.go).
+	Push PushConfig
+
 	Limits Limits
 	// Files configures file uploads.
 	Files FilesConfig
 	// Logger receives the App's logs; nil discards them.
 	Logger *slog.Logger
+	// LogLines is how many recent log lines at info level and above the
+	// App keeps in memory for Logs and GET /scriptlog (default
+	// DefaultLogLines). Each instance keeps its own.
+	LogLines int
 }
 
 // Limits bound what one request may ask for. Zero values take the defaults.
@@ -148,17 +167,46 @@ type App struct {
 	Schemas *Schemas
 	// Functions holds the cloud functions.
 	Functions *Functions
+	// Triggers holds the triggers.
+	Triggers *Triggers
+	// Hooks manages the webhooks of the Hooks API.
+	Hooks *Hooks
+	// Jobs holds the background jobs.
+	Jobs *Jobs
 	// Users signs users up, in and out, and guards the _User class.
 	Users *Users
 	// Sessions manages the _Session objects behind session tokens.
 	Sessions *Sessions
+	// Params holds the remote configuration (GET and PUT /config).
+	Params *Params
+	// Analytics records app events and counts them.
+	Analytics *Analytics
+	// Installations registers the devices pushes go to.
+	Installations *Installations
+	// Push sends push notifications.
+	Push *Push
+	// Audiences reads the saved push audiences (/push_audiences).
+	Audiences *Audiences
+
+	memTasks   *memTasks
+	pushWorker *pushWorker
 
 	sessionCache *sessionCache
+	logRing      *logRing
 	// Files stores and serves the contents of files.
 	Files *Files
 
+	// bg is the context of background work; Close cancels it (stop) and
+	// waits for the work to end (wg).
+	bg   context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+	// listening is set while this App hears other instances' events
+	// (storage.Notifier), so that what it caches of shared state (the
+	// hooks) needs no expiry.
+	listening atomic.Bool
+	// ownStore is the store New opened when Config.Store was nil.
+	ownStore storage.Store
 }
 
 // New returns an App ready to serve. It loads the schema and, when the
@@ -171,10 +219,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.MasterKey == "" {
 		return nil, errors.New("parse: Config.MasterKey is required")
 	}
+	var ownStore storage.Store
 	if cfg.Store == nil {
-		return nil, errors.New("parse: Config.Store is required")
+		store, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Store, ownStore = store, store
 	}
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		if ownStore != nil {
+			ownStore.Close()
+		}
+		return nil, err
+	}
+	a.ownStore = ownStore
+	return a, nil
+}
+
+func newApp(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Limits = cfg.Limits.withDefaults()
+	cfg.Push = cfg.Push.withDefaults()
 	if cfg.SessionLength <= 0 {
 		cfg.SessionLength = DefaultSessionLength
 	}
@@ -186,6 +252,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.EmailVerifyTokenValidity <= 0 {
 		cfg.EmailVerifyTokenValidity = DefaultEmailVerifyTokenValidity
 	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = DefaultWebhookTimeout
+	}
+	if cfg.JobScheduleInterval <= 0 {
+		cfg.JobScheduleInterval = time.Minute
+	}
 	if cfg.PasswordResetTokenValidity <= 0 {
 		cfg.PasswordResetTokenValidity = DefaultPasswordResetTokenValidity
 	}
@@ -196,7 +268,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, store: cfg.Store, log: log}
+	if cfg.LogLines <= 0 {
+		cfg.LogLines = DefaultLogLines
+	}
+	ring := newLogRing(cfg.LogLines)
+	log = slog.New(&ringHandler{next: log.Handler(), ring: ring})
+	a := &App{cfg: cfg, store: cfg.Store, log: log, logRing: ring}
 	a.schema = newSchemaCache(a.store)
 	if err := a.schema.load(ctx); err != nil {
 		return nil, err
@@ -206,9 +283,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Objects = &Objects{app: a}
 	a.Schemas = &Schemas{app: a}
-	a.Functions = &Functions{}
+	a.Functions = &Functions{app: a}
+	a.Triggers = &Triggers{app: a}
+	a.Hooks = &Hooks{app: a, client: &http.Client{}, timeout: cfg.WebhookTimeout}
+	a.Jobs = &Jobs{app: a}
 	a.Users = &Users{app: a}
 	a.Sessions = &Sessions{app: a}
+	a.Params = &Params{app: a}
+	a.Analytics = &Analytics{app: a}
+	a.Installations = &Installations{app: a}
+	a.Push = &Push{app: a}
+	a.Audiences = &Audiences{app: a}
+	a.memTasks = newMemTasks()
 	a.sessionCache = newSessionCache(cfg.SessionCacheTTL)
 	files, err := newFiles(a, &cfg)
 	if err != nil {
@@ -217,7 +303,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Files = files
 
 	watchCtx, stop := context.WithCancel(context.Background())
-	a.stop = stop
+	a.bg, a.stop = watchCtx, stop
 	if w, ok := a.store.(storage.SchemaWatcher); ok {
 		a.wg.Go(func() {
 			err := w.WatchSchema(watchCtx, a.schema.invalidate)
@@ -226,22 +312,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			}
 		})
 	}
-	if n, ok := a.store.(storage.Notifier); ok && a.sessionCache.ttl > 0 {
-		a.wg.Go(func() {
-			err := n.Listen(watchCtx, a.cacheEvent)
-			if err != nil && watchCtx.Err() == nil {
-				a.log.Error("session cache events stopped", "err", err)
-			}
-		})
+	if a.sessionCache.ttl > 0 {
+		a.listen(watchCtx)
 	}
+	a.startPushWorker(watchCtx)
 	return a, nil
 }
 
-// Close stops the App's background work. It does not close the Store, which
-// the caller opened.
+// Close stops the App's background work (see Start) and waits for it to
+// end: jobs still running see their context canceled. It does not close
+// the Store, which the caller opened, only the embedded one New opened for
+// want of a Store.
 func (a *App) Close() error {
 	a.stop()
 	a.wg.Wait()
+	if a.ownStore != nil {
+		a.ownStore.Close()
+	}
 	return nil
 }
 

@@ -37,8 +37,12 @@ type Query struct {
 	// allowed are the operations whose class-level permission passed.
 	allowed []string
 	// hidden are the class's fields protected from the caller (see
-	// restrict).
-	hidden []string
+	// restrict); userHidden, the "userField:" sets that apply to the
+	// objects pointing to the caller (objectHidden).
+	hidden     []string
+	userHidden map[string][]string
+	// triggered records that the beforeFind trigger ran.
+	triggered bool
 }
 
 // Query starts a query on class.
@@ -242,7 +246,33 @@ func (q *Query) Find(ctx context.Context) ([]*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return q.objects(ctx, cl, rows)
+	objs, err := q.objects(ctx, cl, rows)
+	if err != nil {
+		return nil, err
+	}
+	return q.afterFind(ctx, objs)
+}
+
+// beforeFind runs the class's beforeFind trigger on q, once.
+func (q *Query) beforeFind(ctx context.Context) error {
+	if q.triggered || q.err != nil {
+		return q.err
+	}
+	q.triggered = true
+	return q.app.Triggers.run(ctx, TriggerBeforeFind, q.class, &TriggerRequest{Query: q})
+}
+
+// afterFind runs the class's afterFind trigger on results and returns
+// the results it leaves.
+func (q *Query) afterFind(ctx context.Context, objs []*Object) ([]*Object, error) {
+	if !q.app.Triggers.exists(ctx, TriggerAfterFind, q.class) {
+		return objs, nil
+	}
+	req := &TriggerRequest{Objects: objs}
+	if err := q.app.Triggers.run(ctx, TriggerAfterFind, q.class, req); err != nil {
+		return nil, err
+	}
+	return req.Objects, nil
 }
 
 // objects decodes the rows q found and applies its include, keys and the
@@ -268,8 +298,12 @@ func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	if !q.plain() { // known only now: rows applied the class rules
+	// Known only now: rows applied the class rules.
+	if !q.plain() || q.app.Triggers.exists(ctx, TriggerAfterFind, q.class) {
 		objs, err := q.objects(ctx, cl, rows)
+		if err == nil {
+			objs, err = q.afterFind(ctx, objs)
+		}
 		if err != nil {
 			return b, err
 		}
@@ -281,11 +315,12 @@ func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
 		}
 		return b, nil
 	}
+	rels := relationMembers(cl)
 	for i, r := range rows {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = q.app.appendStoredJSON(b, cl, q.class, r); err != nil {
+		if b, err = q.app.appendStoredJSON(b, cl, q.class, r, rels); err != nil {
 			return b, err
 		}
 	}
@@ -296,14 +331,20 @@ func (q *Query) AppendFind(ctx context.Context, b []byte) ([]byte, error) {
 // nothing to include, project or hide, and no class rule that rewrites
 // what is read (the system classes).
 func (q *Query) plain() bool {
-	return q.keys == nil && len(q.include) == 0 && len(q.excludeKeys) == 0 && len(q.hidden) == 0 &&
+	return q.keys == nil && len(q.include) == 0 && len(q.excludeKeys) == 0 && len(q.hidden) == 0 && len(q.userHidden) == 0 &&
 		!strings.HasPrefix(q.class, "_")
 }
 
 // rows runs q in the store and returns its rows with the class's schema.
 func (q *Query) rows(ctx context.Context) (*storage.Class, []storage.Object, error) {
+	if err := q.beforeFind(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := q.restrict(ctx, "find"); err != nil {
 		return nil, nil, err
+	}
+	if q.class == classFile {
+		return nil, []storage.Object{}, nil // internal: no class of the API (filemodel.go)
 	}
 	sq, err := q.build(ctx)
 	if err != nil {
@@ -326,8 +367,14 @@ func (q *Query) rows(ctx context.Context) (*storage.Class, []storage.Object, err
 
 // Count returns how many objects match, ignoring limit and skip.
 func (q *Query) Count(ctx context.Context) (int64, error) {
+	if err := q.beforeFind(ctx); err != nil {
+		return 0, err
+	}
 	if err := q.restrict(ctx, "count"); err != nil {
 		return 0, err
+	}
+	if q.class == classFile {
+		return 0, nil // internal: no class of the API (filemodel.go)
 	}
 	sq, err := q.build(ctx)
 	if err != nil {
@@ -346,6 +393,9 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	a := q.app
 	if !a.validClassName(q.class) {
 		return nil, NewError(ObjectNotFound, "Object not found.")
+	}
+	if err := q.beforeFind(ctx); err != nil {
+		return nil, err
 	}
 	if err := q.restrict(ctx, "get"); err != nil {
 		return nil, err
@@ -370,6 +420,14 @@ func (q *Query) Get(ctx context.Context, id string) (*Object, error) {
 	if err := q.finish(ctx, []*Object{o}); err != nil {
 		return nil, err
 	}
+	objs, err := q.afterFind(ctx, []*Object{o})
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 || objs[0] == nil {
+		return nil, NewError(ObjectNotFound, "Object not found.")
+	}
+	o = objs[0]
 	addOwnSessionToken(AuthFrom(ctx), o)
 	return o, nil
 }

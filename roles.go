@@ -19,8 +19,12 @@ const rolePrefix = "role:"
 // userRoles returns the names of every role the user belongs to, directly
 // or through child roles, sorted, without ACL checks: membership is not the
 // caller's to hide. Stores that can (storage.RoleResolver) answer in one
-// round trip; others are walked a level of the hierarchy at a time.
+// round trip; others are walked a level of the hierarchy at a time. An app
+// that never stored a role (no _Role class) pays no round trip at all.
 func (a *App) userRoles(ctx context.Context, userID string) ([]string, error) {
+	if cl, err := a.schema.get(ctx, ClassRole); err != nil || cl == nil {
+		return nil, err
+	}
 	store := a.storeFor(ctx)
 	if r, ok := store.(storage.RoleResolver); ok {
 		return r.UserRoles(ctx, userID)

@@ -59,7 +59,7 @@ func systemClasses() map[string]systemClass {
 			"installationId": str, "deviceToken": str, "channels": arr, "deviceType": str, "pushType": str,
 			"GCMSenderId": str, "timeZone": str, "localeIdentifier": str, "badge": num, "appVersion": str,
 			"appName": str, "appIdentifier": str, "parseVersion": str,
-		}},
+		}, unique: []storage.Unique{{Field: "installationId"}}},
 		ClassRole: {fields: map[string]Field{
 			"name": str, "users": {Type: "Relation", TargetClass: ClassUser}, "roles": {Type: "Relation", TargetClass: ClassRole},
 		}, unique: []storage.Unique{{Field: "name"}}},
@@ -88,6 +88,8 @@ func systemClasses() map[string]systemClass {
 		ClassGlobalConfig: {fields: map[string]Field{"params": obj, "masterKeyOnly": obj}},
 		ClassAudience:     {fields: map[string]Field{"name": str, "query": str, "lastUsed": date, "timesUsed": num}},
 		ClassIdempotency:  {fields: map[string]Field{"reqId": str, "expire": date}},
+		ClassEventLog:     {fields: map[string]Field{"name": str, "dimensions": obj, "at": date}},
+		ClassEventCount:   {fields: map[string]Field{"name": str, "day": date, "count": num}},
 	}
 }
 
@@ -166,6 +168,9 @@ func (c *schemaCache) load(ctx context.Context) error {
 	}
 	classes := make(map[string]*storage.Class, len(list))
 	for i := range list {
+		if list[i].Name == classFile {
+			continue // internal: the file records (filemodel.go)
+		}
 		classes[list[i].Name] = &list[i]
 	}
 	c.mu.Lock()
@@ -292,8 +297,14 @@ func (a *App) addFields(ctx context.Context, class string, fields map[string]Fie
 	}
 	if cl == nil {
 		sys, isSystem := a.schema.system[class]
-		if !isSystem && !auth.Master && !a.cfg.AllowClientClassCreation {
-			return nil, NewError(OperationForbidden, "This user is not allowed to access non-existent class: %s", class)
+		if !isSystem && !auth.Master {
+			settings, err := a.Settings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if !settings.ClientClassCreationEnabled {
+				return nil, NewError(OperationForbidden, "This user is not allowed to access non-existent class: %s", class)
+			}
 		}
 		all := maps.Clone(sys.fields)
 		if all == nil {

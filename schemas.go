@@ -175,9 +175,13 @@ func (s *Schemas) All(ctx context.Context) ([]*ClassSchema, error) {
 	if err != nil {
 		return nil, s.app.storeError(err)
 	}
-	out := make([]*ClassSchema, len(list))
-	for i, cl := range list {
-		out[i] = s.app.apiSchema(cl, true)
+	out := make([]*ClassSchema, 0, len(list))
+	for _, cl := range list {
+		// As the reference, the classes it keeps for itself (config,
+		// job and push statuses...) are not listed, even once stored.
+		if !isVolatileClass(cl.Name) {
+			out = append(out, s.app.apiSchema(cl, true))
+		}
 	}
 	return out, nil
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 )
 
 // schemaJSON renders a schema as the API shows it, keys sorted.
@@ -47,7 +47,7 @@ func wantError(t *testing.T, what string, err error, code int, msg string) {
 func TestSystemClassesEnsured(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := pgtest.NewStore(t)
+	store := teststore.New(t)
 	open := func() *parse.App {
 		app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: store})
 		if err != nil {
@@ -423,7 +423,7 @@ func TestSchemasCLPValidation(t *testing.T) {
 	}
 
 	// With custom objectIds, any non-empty key names a user.
-	custom, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: pgtest.NewStore(t), AllowCustomObjectID: true})
+	custom, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: teststore.New(t), AllowCustomObjectID: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,7 @@ type sessionCache struct {
 }
 
 type cachedSession struct {
-	user    *Object
-	roles   []string
+	id      sessionIdentity
 	expires time.Time // the entry's end: now+TTL, or the session's end if sooner
 }
 
@@ -50,27 +49,29 @@ func newSessionCache(ttl time.Duration) *sessionCache {
 	return &sessionCache{ttl: ttl, byToken: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}}
 }
 
-// get returns a copy of the cached user of a token, and its roles.
-func (c *sessionCache) get(token string, now time.Time) (*Object, []string, bool) {
+// get returns what a token was cached as, with a copy of its user.
+func (c *sessionCache) get(token string, now time.Time) (sessionIdentity, bool) {
 	if c.ttl == 0 {
-		return nil, nil, false
+		return sessionIdentity{}, false
 	}
 	c.mu.Lock()
 	e, ok := c.byToken[token]
 	if ok && !now.Before(e.expires) {
-		c.removeLocked(token, e.user.ID)
+		c.removeLocked(token, e.id.user.ID)
 		ok = false
 	}
 	c.mu.Unlock()
 	if !ok {
-		return nil, nil, false
+		return sessionIdentity{}, false
 	}
-	return cloneObject(e.user), e.roles, true
+	id := e.id
+	id.user = cloneObject(id.user)
+	return id, true
 }
 
-// put remembers a token's user and roles until now+TTL, or the session's
+// put remembers what a token resolved to until now+TTL, or the session's
 // expiry if that comes first.
-func (c *sessionCache) put(token string, user *Object, roles []string, sessionExpires, now time.Time) {
+func (c *sessionCache) put(token string, id sessionIdentity, sessionExpires, now time.Time) {
 	if c.ttl == 0 {
 		return
 	}
@@ -83,7 +84,7 @@ func (c *sessionCache) put(token string, user *Object, roles []string, sessionEx
 	if len(c.byToken) >= maxCachedSessions {
 		for t, e := range c.byToken {
 			if !now.Before(e.expires) {
-				c.removeLocked(t, e.user.ID)
+				c.removeLocked(t, e.id.user.ID)
 			}
 		}
 		if len(c.byToken) >= maxCachedSessions {
@@ -91,11 +92,12 @@ func (c *sessionCache) put(token string, user *Object, roles []string, sessionEx
 			clear(c.byUser)
 		}
 	}
-	c.byToken[token] = cachedSession{user: cloneObject(user), roles: slices.Clip(roles), expires: exp}
-	tokens := c.byUser[user.ID]
+	id.user, id.roles = cloneObject(id.user), slices.Clip(id.roles)
+	c.byToken[token] = cachedSession{id: id, expires: exp}
+	tokens := c.byUser[id.user.ID]
 	if tokens == nil {
 		tokens = map[string]struct{}{}
-		c.byUser[user.ID] = tokens
+		c.byUser[id.user.ID] = tokens
 	}
 	tokens[token] = struct{}{}
 }
@@ -117,7 +119,7 @@ func (c *sessionCache) evictToken(token string) {
 	}
 	c.mu.Lock()
 	if e, ok := c.byToken[token]; ok {
-		c.removeLocked(token, e.user.ID)
+		c.removeLocked(token, e.id.user.ID)
 	}
 	c.mu.Unlock()
 }
@@ -206,7 +208,12 @@ func (a *App) cacheEvent(event string) {
 		a.sessionCache.evictToken(strings.TrimPrefix(event, eventToken))
 	case strings.HasPrefix(event, eventUser):
 		a.sessionCache.evictUser(strings.TrimPrefix(event, eventUser))
-	case event == eventRoles, event == "":
+	case event == eventRoles:
 		a.sessionCache.evictAll()
+	case event == eventHooks:
+		a.Hooks.invalidate()
+	case event == "":
+		a.sessionCache.evictAll()
+		a.Hooks.invalidate()
 	}
 }

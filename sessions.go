@@ -54,7 +54,12 @@ type sessionSpec struct {
 	installationID string
 	expiresAt      time.Time      // zero: now + SessionLength
 	extra          map[string]any // more fields (POST /sessions bodies)
+	restricted     bool           // made by POST /sessions (Auth.Restricted)
 }
+
+// restrictedField is the hidden document field that marks a restricted
+// session. Hidden, because the reference's sessions show no such field.
+const restrictedField = "_restricted"
 
 // newSession stores a session and returns it. A session carrying an
 // installationId replaces the user's older sessions of that installation
@@ -84,6 +89,9 @@ func (a *App) newSession(ctx context.Context, spec sessionSpec) (*Object, error)
 		return nil, err
 	}
 	w.stored.ReadPerm, w.stored.WritePerm = []string{}, []string{}
+	if spec.restricted {
+		w.stored.Data = withHiddenFields(w.stored.Data, map[string]any{restrictedField: true})
+	}
 	store := a.storeFor(ctx)
 	if spec.installationID != "" {
 		_, err := store.DeleteMany(ctx, ClassSession, storage.And{
@@ -172,7 +180,7 @@ func (s *Sessions) Create(ctx context.Context, fields map[string]any) (*Object, 
 	if _, ok := fields["ACL"]; ok {
 		return nil, NewError(InvalidKeyName, "Cannot set ACL on a Session.")
 	}
-	spec := sessionSpec{createdWith: createdWith{action: "create"}, extra: map[string]any{}}
+	spec := sessionSpec{createdWith: createdWith{action: "create"}, extra: map[string]any{}, restricted: true}
 	for k, v := range fields {
 		v, err := normalize(v)
 		if err != nil {
@@ -217,6 +225,67 @@ func (s *Sessions) Create(ctx context.Context, fields map[string]any) (*Object, 
 		delete(spec.extra, "installationId")
 	}
 	return a.newSession(ctx, spec)
+}
+
+// PairInstallation pairs the caller's restricted session with the
+// installation the caller presents (Auth.InstallationID), as PUT
+// /sessions/me does for a device that was handed a session made for it
+// (POST /sessions). It returns the session. 209 without a live session
+// token; 119 for an unrestricted session (logins pair theirs); 135 without
+// an installation id; 136 when the session is paired with another
+// installation already: an installationId is set once.
+func (s *Sessions) PairInstallation(ctx context.Context) (*Object, error) {
+	a := s.app
+	auth := AuthFrom(ctx)
+	if auth.SessionToken == "" {
+		return nil, errSessionRequired()
+	}
+	if auth.ReadOnly {
+		return nil, a.checkWritable(auth, ClassSession, "update")
+	}
+	id, err := a.userForSession(ctx, auth.SessionToken)
+	if err != nil {
+		return nil, err
+	}
+	if !id.restricted {
+		return nil, NewError(OperationForbidden, "Only a restricted session can be paired with an installation.")
+	}
+	if auth.InstallationID == "" {
+		return nil, NewError(MissingRequiredField, "An installation id (X-Parse-Installation-Id) is required.")
+	}
+	mine := storage.And{
+		storage.Cmp{Field: "sessionToken", Op: storage.Eq, Value: auth.SessionToken},
+		ownSessions(id.user.ID),
+	}
+	rows, err := a.storeFor(ctx).Find(ctx, ClassSession, storage.Query{Where: mine, Limit: 1})
+	if err != nil {
+		return nil, a.storeError(err)
+	}
+	if len(rows) == 0 {
+		return nil, NewError(InvalidSessionToken, "Invalid session token")
+	}
+	paired := NewError(ChangedImmutableField, "This session is paired with another installation already.")
+	var o *Object
+	switch storedString(rows[0], "installationId") {
+	case auth.InstallationID:
+		o, err = a.decodeStored(ClassSession, rows[0])
+	case "":
+		// The condition makes the first pairing win a race.
+		where := storage.And{mine, storage.Exists{Field: "installationId"}}
+		o, err = a.updateObject(ctx, ClassSession, rows[0].ID, map[string]any{"installationId": auth.InstallationID},
+			writeOpts{anyWriter: true, where: where})
+		if ErrorCode(err) == ObjectNotFound {
+			return nil, paired
+		}
+		a.forgetToken(ctx, auth.SessionToken)
+	default:
+		return nil, paired
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.ACL = nil
+	return o, nil
 }
 
 // Update changes a session's own fields. Clients may change their own
@@ -327,6 +396,10 @@ func (q *Query) restrictSessions(auth Auth) error {
 		return NewError(InvalidSessionToken, "Invalid session token")
 	}
 	q.where = append(q.where, ownSessions(auth.User.ID))
+	if auth.Restricted {
+		// A restricted session sees only restricted sessions.
+		q.where = append(q.where, storage.Cmp{Field: restrictedField, Op: storage.Eq, Value: true})
+	}
 	q.anyReader = true
 	return nil
 }
@@ -389,6 +462,10 @@ func (q *Query) afterRead(auth Auth, objs []*Object) {
 		switch q.class {
 		case ClassSession:
 			o.ACL = nil
+		case ClassJobStatus:
+			// The reference writes job statuses beneath its REST layer,
+			// without updatedAt.
+			o.UpdatedAt = time.Time{}
 		case ClassUser:
 			if !auth.Master && o.ID != auth.UserID() {
 				delete(o.Fields, "authData")
@@ -398,7 +475,11 @@ func (q *Query) afterRead(auth Auth, objs []*Object) {
 				continue
 			}
 		}
-		for _, f := range q.hidden {
+		hidden := q.hidden
+		if len(q.userHidden) > 0 {
+			hidden = objectHidden(o, auth.UserID(), hidden, q.userHidden)
+		}
+		for _, f := range hidden {
 			delete(o.Fields, f)
 		}
 	}

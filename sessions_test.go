@@ -10,6 +10,7 @@ import (
 
 	"github.com/parsego/parse"
 	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 	"github.com/parsego/parse/storage"
 	"github.com/parsego/parse/storage/postgres"
 )
@@ -177,7 +178,7 @@ func TestSessionExpiry(t *testing.T) {
 
 // countingStore counts the statements a Store runs for session lookups.
 type countingStore struct {
-	*postgres.Store
+	teststore.Store
 	joined, roles, finds, gets atomic.Int32
 }
 
@@ -213,15 +214,15 @@ func TestSessionTokenResolution(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		cache time.Duration
-		wrap  func(*postgres.Store) storage.Store
+		wrap  func(storage.Store) storage.Store
 	}{
 		{"join, cached", parse.ReferenceSessionCacheTTL, nil},
 		{"join, no cache", -1, nil},
-		{"find and get", -1, func(s *postgres.Store) storage.Store { return noJoin{s} }},
+		{"find and get", -1, func(s storage.Store) storage.Store { return noJoin{s} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			counting := &countingStore{Store: pgtest.NewStore(t)}
+			counting := &countingStore{Store: teststore.New(t)}
 			var store storage.Store = counting
 			if tc.wrap != nil {
 				store = tc.wrap(counting.Store)

@@ -131,6 +131,14 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 			return u, false, err
 		}
 	}
+	if in, _, err = a.beforeSave(ctx, ClassUser, "", in); err != nil {
+		return nil, false, err
+	}
+	// A sign-up creates a _User: the class-level permission applies (a
+	// login through authData, above, creates nothing).
+	if _, err := a.classAccess(ctx, auth, ClassUser, "create"); err != nil {
+		return nil, false, err
+	}
 	if _, ok := in["emailVerified"]; ok && !auth.Master {
 		return nil, false, NewError(OperationForbidden, "Clients aren't allowed to manually update email verification.")
 	}
@@ -205,6 +213,7 @@ func (s *Users) SignUpOrLogIn(ctx context.Context, fields map[string]any) (user 
 	if hasAuthData {
 		user.Fields["authDataResponse"] = map[string]any{}
 	}
+	a.afterSave(ctx, ClassUser, user, nil)
 	return user, true, nil
 }
 
@@ -351,9 +360,13 @@ func (s *Users) LogIn(ctx context.Context, l Login) (*Object, error) {
 	if a.mustVerifyBeforeLogin(user) {
 		return nil, NewError(EmailNotFound, "User email is not verified.")
 	}
+	if err := a.Triggers.run(ctx, TriggerBeforeLogin, ClassUser, &TriggerRequest{Object: user}); err != nil {
+		return nil, err
+	}
 	if err := a.attachSession(ctx, user, createdWith{action: "login", provider: "password"}); err != nil {
 		return nil, err
 	}
+	a.Triggers.runAfter(ctx, TriggerAfterLogin, ClassUser, &TriggerRequest{Object: user})
 	return visibleToSelf(user, auth), nil
 }
 
@@ -375,35 +388,41 @@ func (s *Users) LogOut(ctx context.Context, sessionToken string) error {
 	if sessionToken == "" {
 		return nil
 	}
-	_, err := s.app.deleteToken(ctx, sessionToken)
-	return err
+	a := s.app
+	var sessions []*Object
+	if a.Triggers.exists(ctx, TriggerAfterLogout, ClassSession) {
+		var err error
+		sessions, err = a.storedObjects(ctx, ClassSession, storage.Query{
+			Where: storage.Cmp{Field: "sessionToken", Op: storage.Eq, Value: sessionToken}, Limit: 1})
+		if err != nil {
+			return err
+		}
+	}
+	deleted, err := a.deleteToken(ctx, sessionToken)
+	if err != nil {
+		return err
+	}
+	if deleted && len(sessions) == 1 {
+		a.Triggers.runAfter(ctx, TriggerAfterLogout, ClassSession, &TriggerRequest{Object: sessions[0]})
+	}
+	return nil
 }
 
-// Me returns the caller's user (as it sees itself) with the session token
-// it presented; 209 without a session.
+// Me returns the user of the session token the caller presented, read
+// afresh with its session (one round trip), with the token; 209 without a
+// live session. As the reference's, it answers the user whatever the
+// user's ACL says: the token is proof enough.
 func (s *Users) Me(ctx context.Context) (*Object, error) {
 	auth := AuthFrom(ctx)
-	invalid := NewError(InvalidSessionToken, "Invalid session token")
 	if auth.SessionToken == "" {
-		return nil, invalid
+		return nil, NewError(InvalidSessionToken, "Invalid session token")
 	}
-	id := auth.UserID()
-	if id == "" {
-		// The master key beside a token: the token's user, seen by the
-		// master key.
-		u, _, err := s.app.userForSession(ctx, auth.SessionToken)
-		if err != nil {
-			return nil, err
-		}
-		id = u.ID
-	}
-	u, err := s.app.Query(ClassUser).Get(ctx, id)
+	id, _, err := s.app.sessionUser(ctx, auth.SessionToken, time.Now())
 	if err != nil {
-		if ErrorCode(err) == ObjectNotFound {
-			return nil, invalid
-		}
 		return nil, err
 	}
+	u := id.user
+	cleanAuthData(u)
 	u.Fields["sessionToken"] = auth.SessionToken
 	return u, nil
 }
@@ -411,14 +430,8 @@ func (s *Users) Me(ctx context.Context) (*Object, error) {
 // Become returns the user of a session token with the token, as Me does
 // for a caller presenting it; 209 when the token is not a live session.
 func (s *Users) Become(ctx context.Context, sessionToken string) (*Object, error) {
-	a := s.app
-	u, roles, err := a.userForSession(ctx, sessionToken)
-	if err != nil {
-		return nil, err
-	}
 	auth := AuthFrom(ctx)
-	auth.Master, auth.ReadOnly = false, false
-	auth.User, auth.Roles, auth.SessionToken = u, roles, sessionToken
+	auth.SessionToken = sessionToken
 	return s.Me(WithAuth(ctx, auth))
 }
 
@@ -432,7 +445,8 @@ func (s *Users) Get(ctx context.Context, id string) (*Object, error) {
 func (s *Users) Query() *Query { return s.app.Query(ClassUser) }
 
 // Update changes a user: only the user itself (or the master key) may. A
-// new password is hashed and revokes every session of the user; a client
+// new password is hashed and revokes every session of the user (unless
+// AppSettings.RevokeSessionOnPasswordChange is off); a client
 // changing its own password gets a new session, whose token the user
 // returned carries. A new password or email voids a pending password
 // reset link; with Config.VerifyUserEmails a new email is unverified and
@@ -440,7 +454,16 @@ func (s *Users) Query() *Query { return s.app.Query(ClassUser) }
 // user, 202 and 203 for a taken username or email, 125 for an invalid
 // email, 119 for emailVerified set by a client.
 func (s *Users) Update(ctx context.Context, id string, fields map[string]any) (*Object, error) {
-	return s.update(ctx, id, fields, nil)
+	fields, orig, err := s.app.beforeSave(ctx, ClassUser, id, fields)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.update(ctx, id, fields, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.app.afterSave(ctx, ClassUser, u, orig)
+	return u, nil
 }
 
 // update is Update on the condition that the user matches where (nil:
@@ -533,6 +556,13 @@ func (s *Users) update(ctx context.Context, id string, fields map[string]any, wh
 		u.Fields["authDataResponse"] = map[string]any{}
 	}
 	if changingPassword {
+		settings, err := a.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !settings.RevokeSessionOnPasswordChange {
+			return u, nil
+		}
 		if err := a.revokeUserSessions(ctx, id); err != nil {
 			return nil, err
 		}
@@ -556,6 +586,10 @@ func (s *Users) Delete(ctx context.Context, id string) error {
 	if !auth.Master && auth.User == nil {
 		return NewError(SessionMissing, "Insufficient auth to delete user")
 	}
+	o, err := a.beforeDelete(ctx, ClassUser, id)
+	if err != nil {
+		return err
+	}
 	if err := a.storeFor(ctx).Delete(ctx, ClassUser, id, auth.writePerms(), nil); err != nil {
 		err = a.writeError(ClassUser, err)
 		if ErrorCode(err) == ObjectNotFound && !auth.Master {
@@ -565,7 +599,11 @@ func (s *Users) Delete(ctx context.Context, id string) error {
 	}
 	// The reference leaves a deleted user's sessions behind (they no
 	// longer resolve); parsego removes them.
-	return a.revokeUserSessions(ctx, id)
+	if err := a.revokeUserSessions(ctx, id); err != nil {
+		return err
+	}
+	a.afterDelete(ctx, ClassUser, o)
+	return nil
 }
 
 // protect records the fields of the class protected from the caller
@@ -577,6 +615,9 @@ func (q *Query) protect(ctx context.Context, auth Auth) error {
 		return q.app.storeError(err)
 	}
 	q.hidden = cp.protectedFields(auth)
+	if cp != nil && auth.User != nil && !auth.Master {
+		q.userHidden = cp.userFields
+	}
 	if len(q.hidden) == 0 {
 		return nil
 	}

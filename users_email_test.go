@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 )
 
 // mailbox is a MailAdapter that keeps what it is asked to send.
@@ -242,7 +242,7 @@ func TestPreventLoginWithUnverifiedEmail(t *testing.T) {
 
 func TestNewNeedsMailConfig(t *testing.T) {
 	t.Parallel()
-	store := pgtest.NewStore(t)
+	store := teststore.New(t)
 	for _, cfg := range []parse.Config{
 		{VerifyUserEmails: true, AppName: "x", ServerURL: "http://h/parse"},
 		{VerifyUserEmails: true, MailAdapter: newMailbox(), ServerURL: "http://h/parse"},

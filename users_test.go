@@ -11,17 +11,16 @@ import (
 	"time"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 	"github.com/parsego/parse/storage"
-	"github.com/parsego/parse/storage/postgres"
 )
 
 var tokenPattern = regexp.MustCompile(`^r:[0-9a-f]{32}$`)
 
 // newUserApp returns an App and its store on a fresh namespace.
-func newUserApp(t *testing.T, cfg parse.Config) (*parse.App, *postgres.Store) {
+func newUserApp(t *testing.T, cfg parse.Config) (*parse.App, teststore.Store) {
 	t.Helper()
-	store := pgtest.NewStore(t)
+	store := teststore.New(t)
 	cfg.AppID, cfg.MasterKey, cfg.Store = "APP", "MASTER", store
 	if cfg.ServerURL == "" {
 		cfg.ServerURL = "http://example.test/parse"

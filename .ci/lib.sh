@@ -72,19 +72,26 @@ ci_cleanup() {
   rm -rf "$tmp"
 }
 
-# start_server builds examples/server, starts it in the fixture
-# configuration on a fresh database and a free port, waits until
-# /parse/health answers and sets $server_url. Its log is $tmp/server.log.
+# start_server [embedded] builds examples/server, starts it in the fixture
+# configuration on a fresh database (with "embedded", on the embedded store
+# in a fresh file) and a free port, waits until /parse/health answers and
+# sets $server_url. Its log is $tmp/server.log ($tmp/server-embedded.log).
 start_server() {
-  local addr
+  local addr log=$tmp/server.log storage
   go build -o "$tmp/server" ./examples/server || return 1
-  create_db "parsego_ci_${stamp}_srv" || return 1
-  "$tmp/server" -fixture -db "$db_url" -addr 127.0.0.1:0 2>"$tmp/server.log" &
+  if [ "${1:-}" = embedded ]; then
+    log=$tmp/server-embedded.log
+    storage=(-db-file "$tmp/embedded.db")
+  else
+    create_db "parsego_ci_${stamp}_srv" || return 1
+    storage=(-db "$db_url")
+  fi
+  "$tmp/server" -fixture "${storage[@]}" -addr 127.0.0.1:0 2>"$log" &
   server_pid=$!
   server_url=
   for _ in $(seq 1 100); do
     if [ -z "$server_url" ]; then
-      addr=$(sed -n 's/.*msg="parsego listening" addr=\([^ ]*\).*/\1/p' "$tmp/server.log" | head -n 1)
+      addr=$(sed -n 's/.*msg="parsego listening" addr=\([^ ]*\).*/\1/p' "$log" | head -n 1)
       [ -n "$addr" ] && server_url="http://$addr/parse"
     fi
     if [ -n "$server_url" ] && curl -fs "$server_url/health" >/dev/null 2>&1; then
@@ -95,19 +102,28 @@ start_server() {
     sleep 0.2
   done
   echo "ci: the server did not start; its log:" >&2
-  tail -n 30 "$tmp/server.log" >&2
+  tail -n 30 "$log" >&2
   return 1
 }
 
-# run_conformance writes the conformance suite's JSON lines to
-# $tmp/conformance.jsonl; it fails only when the suite could not run.
+# stop_server stops the server start_server started.
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# run_conformance [NAME] writes the conformance suite's JSON lines to
+# $tmp/NAME.jsonl (NAME: conformance by default); it fails only when the
+# suite could not run.
 run_conformance() {
-  local rc=0
+  local rc=0 name=${1:-conformance}
   (cd "$shared/conformance" && timeout 900 go run . -target "$server_url" -json) \
-    >"$tmp/conformance.jsonl" 2>"$tmp/conformance.err" || rc=$?
+    >"$tmp/$name.jsonl" 2>"$tmp/$name.err" || rc=$?
   if [ "$rc" -gt 1 ]; then
     echo "ci: the conformance runner failed (exit $rc):" >&2
-    tail -n 20 "$tmp/conformance.err" >&2
+    tail -n 20 "$tmp/$name.err" >&2
     return 1
   fi
 }
@@ -132,8 +148,32 @@ run_jsclient() {
   fi
 }
 
-# ratchet KIND [-write] compares what passed with .ci/KIND-expected.txt.
+# ensure_chromium finds the browser ../shared/dashboard drives, installing
+# Debian's chromium package when it is missing.
+ensure_chromium() {
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
+  command -v apt-get >/dev/null || return 1
+  { apt-get update && apt-get install -y chromium; } >"$tmp/apt.log" 2>&1
+}
+
+# run_dashboard drives Parse Dashboard in headless Chromium against the
+# server (../shared/dashboard/run.sh), one JSON line per test in
+# $tmp/dashboard.jsonl (as the SDK tests') and the run's output in
+# $tmp/dashboard.log; it fails only when the tests could not run.
+run_dashboard() {
+  (cd "$shared/dashboard" && timeout 900 ./run.sh "$server_url") </dev/null >"$tmp/dashboard.log" 2>&1
+  node "$root/.ci/tap-results.mjs" "$shared/dashboard/results/tests.tap" dashboard.test.js >"$tmp/dashboard.jsonl" 2>/dev/null
+  if [ ! -s "$tmp/dashboard.jsonl" ]; then
+    echo "ci: the dashboard tests did not run:" >&2
+    tail -n 20 "$tmp/dashboard.log" >&2
+    return 1
+  fi
+}
+
+# ratchet NAME [-write] compares what passed ($tmp/NAME.jsonl) with
+# .ci/NAME-expected.txt; NAME is a kind (conformance, jsclient), or a kind
+# and a suffix (conformance-embedded).
 ratchet() {
   [ -x "$tmp/ratchet" ] || go build -o "$tmp/ratchet" ./.ci/ratchet || return 1
-  "$tmp/ratchet" -kind "$1" -results "$tmp/$1.jsonl" -expected ".ci/$1-expected.txt" "${@:2}"
+  "$tmp/ratchet" -kind "${1%%-*}" -results "$tmp/$1.jsonl" -expected ".ci/$1-expected.txt" "${@:2}"
 }

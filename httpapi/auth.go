@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"strings"
 
@@ -62,8 +63,11 @@ func (h *handler) credentials(r *http.Request, in *input) (parse.Credentials, er
 		return c, nil
 	}
 	defer stripTransportFields(body)
-	if ctx, ok := body["_context"]; ok && !validContext(ctx) {
-		return c, errMalformedContext
+	if ctx, ok := body["_context"]; ok {
+		if !validContext(ctx) {
+			return c, errMalformedContext
+		}
+		in.cloudContext = ctx
 	}
 	if c.AppID == h.cfg.AppID {
 		return c, nil
@@ -164,4 +168,33 @@ func isJSONObject(s string) bool {
 	v, err := jsonx.Decode([]byte(s))
 	_, ok := v.(map[string]any)
 	return err == nil && ok
+}
+
+// requestInfo is what cloud code and webhooks learn of the request: its
+// headers, the client's address and its cloud context, from the
+// X-Parse-Cloud-Context header or else the body's _context.
+func requestInfo(r *http.Request, in input) parse.RequestInfo {
+	info := parse.RequestInfo{Headers: r.Header, IP: clientIP(r)}
+	var raw any
+	if v := r.Header.Get("X-Parse-Cloud-Context"); v != "" {
+		raw = v
+	} else {
+		raw = in.cloudContext
+	}
+	if s, ok := raw.(string); ok && s != "" {
+		raw, _ = jsonx.Decode([]byte(s))
+	}
+	if m, ok := raw.(map[string]any); ok {
+		info.Context = m
+	}
+	return info
+}
+
+// clientIP is the request's remote address without its port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

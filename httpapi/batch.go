@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"maps"
 	"path"
 	"strings"
 
@@ -133,7 +134,8 @@ func (h *handler) runBatch(ctx context.Context, items []batchItem, b []byte, sto
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if rt := items[i].call.route; rt.kind == routeCreate {
+		// Installation creates may turn into updates: they go one by one.
+		if rt := items[i].call.route; rt.kind == routeCreate && rt.class != parse.ClassInstallation {
 			j := i + 1
 			for j < len(items) && items[j].call.route.kind == routeCreate && items[j].call.route.class == rt.class {
 				j++
@@ -187,11 +189,17 @@ func (h *handler) batchCreates(ctx context.Context, items []batchItem, b []byte,
 		if f == nil {
 			f = map[string]any{}
 		}
-		fields[i] = f
+		// fields keeps what was sent; list holds what beforeSave
+		// triggers may change.
+		fields[i] = maps.Clone(f)
 		list = append(list, f)
 		idx = append(idx, i)
 	}
 	objs := make([]*parse.Object, len(items))
+	written := make([]map[string]any, len(items))
+	for n, i := range idx {
+		written[i] = list[n]
+	}
 	if len(list) > 0 {
 		saved, saveErrs := h.app.Objects.CreateMany(ctx, items[0].call.route.class, list)
 		for n, i := range idx {
@@ -212,7 +220,7 @@ func (h *handler) batchCreates(ctx context.Context, items []batchItem, b []byte,
 			continue
 		}
 		b = append(b, `{"success":`...)
-		b = appendSaved(b, fields[i], objs[i], true)
+		b = appendSaved(b, fields[i], written[i], objs[i], true)
 		b = append(b, '}')
 	}
 	return b, ok

@@ -171,3 +171,16 @@ func BenchmarkFindEq(b *testing.B) {
 		br.serve(b, h, 200)
 	}
 }
+
+// BenchmarkFunction is the bench's function workload: POST
+// /functions/hello. It touches no table: what it costs is the handler's,
+// the keys' check, the lookup of webhooks (an atomic load) and the call.
+func BenchmarkFunction(b *testing.B) {
+	h, app := benchHandler(b)
+	app.Functions.Define("hello", func(context.Context, parse.FunctionRequest) (any, error) { return "Hello world!", nil })
+	br := newBenchReq("POST", "/functions/hello", `{}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		br.serve(b, h, 200)
+	}
+}

@@ -22,6 +22,12 @@ type input struct {
 	// treats such a body as an object keyed by index, so a non-empty one is
 	// refused by whichever check meets key "0" first.
 	arrayLen int
+	// cloudContext is the body's _context (the JavaScript SDK's cloud
+	// context), before the transport fields were removed.
+	cloudContext any
+	// raw is the body as sent, kept only for the routes that need the
+	// order of its keys (events: the first eight dimensions).
+	raw []byte
 }
 
 // errInvalidJSON answers a body that is not a JSON object or array. The
@@ -39,7 +45,7 @@ var errBodyTooLarge = &statusError{status: http.StatusRequestEntityTooLarge,
 // readBody reads and decodes the request body, as the reference's JSON body
 // parser does for any Content-Type (the JavaScript SDK sends text/plain to
 // avoid CORS preflights).
-func (h *handler) readBody(r *http.Request) (input, error) {
+func (h *handler) readBody(r *http.Request, keepRaw bool) (input, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return input{}, nil
 	}
@@ -58,7 +64,11 @@ func (h *handler) readBody(r *http.Request) (input, error) {
 		}
 		return input{}, err
 	}
-	return decodeBody(buf)
+	in, err := decodeBody(buf)
+	if keepRaw {
+		in.raw = bytes.Clone(buf)
+	}
+	return in, err
 }
 
 // readAll appends the body to buf: exactly n bytes when the length is

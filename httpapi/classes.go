@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,9 +12,6 @@ import (
 
 	"github.com/parsego/parse"
 )
-
-// dateLayout is the wire format of createdAt and updatedAt.
-const dateLayout = "2006-01-02T15:04:05.000Z"
 
 // params returns a find's or get's parameters: the JSON body's (the
 // JavaScript SDK sends them there), overridden by the query string's, as
@@ -44,26 +42,41 @@ func (h *handler) find(ctx context.Context, c *call, b []byte) ([]byte, error) {
 	if b, err = q.AppendFind(ctx, b); err != nil {
 		return b, err
 	}
-	b = append(b, ']')
-	var count int64
-	counted := q.CountRequested()
-	if counted {
-		if count, err = q.Count(ctx); err != nil {
+	return appendCount(ctx, q, append(b, ']'))
+}
+
+// appendCount ends a find's answer: "count" when asked, and the closing
+// brace.
+func appendCount(ctx context.Context, q *parse.Query, b []byte) ([]byte, error) {
+	if q.CountRequested() {
+		count, err := q.Count(ctx)
+		if err != nil {
 			return b, err
 		}
-	}
-	if counted {
 		b = append(b, `,"count":`...)
 		b = strconv.AppendInt(b, count, 10)
 	}
 	return append(b, '}'), nil
 }
 
-// get answers one object by id. Only the parameters that shape one object
-// are allowed, as the reference's handleGet.
+// get answers one object by id.
 func (h *handler) get(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	q, err := h.getQuery(c)
+	if err != nil {
+		return b, err
+	}
+	o, err := q.Get(ctx, c.route.id)
+	if err != nil {
+		return b, err
+	}
+	return o.AppendJSON(b), nil
+}
+
+// getQuery is the query of a get: only the parameters that shape one
+// object are allowed, as the reference's handleGet.
+func (h *handler) getQuery(c *call) (*parse.Query, error) {
 	if c.in.arrayLen > 0 {
-		return b, errImproperParameter()
+		return nil, errImproperParameter()
 	}
 	q := h.app.Query(c.route.class)
 	for k, v := range c.params() {
@@ -83,14 +96,10 @@ func (h *handler) get(ctx context.Context, c *call, b []byte) ([]byte, error) {
 		case "readPreference", "includeReadPreference", "subqueryReadPreference":
 			// Accepted and ignored: they tune MongoDB replicas.
 		default:
-			return b, errImproperParameter()
+			return nil, errImproperParameter()
 		}
 	}
-	o, err := q.Get(ctx, c.route.id)
-	if err != nil {
-		return b, err
-	}
-	return o.AppendJSON(b), nil
+	return q, nil
 }
 
 func errImproperParameter() error {
@@ -144,13 +153,29 @@ func (h *handler) create(ctx context.Context, c *call, b []byte) ([]byte, error)
 	if err != nil {
 		return b, err
 	}
+	if c.route.class == parse.ClassInstallation {
+		// Save normalizes fields in place (a lowercased installationId),
+		// and the reference's answer leaves out what it normalized.
+		o, created, err := h.app.Installations.Save(ctx, fields)
+		if err != nil {
+			return b, err
+		}
+		if !created {
+			// A known device was updated: 200 and no Location.
+			return appendSaved(b, fields, nil, o, false), nil
+		}
+		c.status = http.StatusCreated
+		c.location = h.location(c.route.class, o.ID)
+		return appendSaved(b, fields, nil, o, true), nil
+	}
+	sent := maps.Clone(fields)
 	o, err := h.app.Objects.Create(ctx, c.route.class, fields)
 	if err != nil {
 		return b, err
 	}
 	c.status = http.StatusCreated
 	c.location = h.location(c.route.class, o.ID)
-	return appendSaved(b, fields, o, true), nil
+	return appendSaved(b, sent, fields, o, true), nil
 }
 
 // location is a created object's URL: /users/<id> for users, as the
@@ -168,11 +193,12 @@ func (h *handler) update(ctx context.Context, c *call, b []byte) ([]byte, error)
 	if err != nil {
 		return b, err
 	}
+	sent := maps.Clone(fields)
 	o, err := h.app.Objects.Update(ctx, c.route.class, c.route.id, fields)
 	if err != nil {
 		return b, err
 	}
-	return appendSaved(b, fields, o, false), nil
+	return appendSaved(b, sent, fields, o, false), nil
 }
 
 // delete answers {}.
@@ -185,21 +211,33 @@ func (h *handler) delete(ctx context.Context, c *call, b []byte) ([]byte, error)
 
 // appendSaved appends the answer to a write: {"objectId","createdAt"} for a
 // create, {"updatedAt"} for an update, plus every field whose saved value
-// the client could not know from what it sent (see computedFields). Create,
-// update and batch all answer through it.
-func appendSaved(b []byte, sent map[string]any, saved *parse.Object, created bool) []byte {
+// the client could not know from what it sent (see computedFields) and
+// every field a beforeSave trigger set: written is the fields map the App
+// wrote, which the trigger changed in place (nil: the same as sent).
+// Create, update and batch all answer through it.
+func appendSaved(b []byte, sent, written map[string]any, saved *parse.Object, created bool) []byte {
 	if created {
 		b = append(b, `{"objectId":`...)
 		b = parse.AppendJSON(b, saved.ID)
 		b = append(b, `,"createdAt":"`...)
-		b = saved.CreatedAt.UTC().AppendFormat(b, dateLayout)
+		b = parse.AppendDate(b, saved.CreatedAt)
 	} else {
 		b = append(b, `{"updatedAt":"`...)
-		b = saved.UpdatedAt.UTC().AppendFormat(b, dateLayout)
+		b = parse.AppendDate(b, saved.UpdatedAt)
 	}
 	b = append(b, '"')
 	var stack [8]string
-	for _, k := range computedFields(stack[:0], sent, saved, created) {
+	keys := computedFields(stack[:0], sent, saved, created)
+	for k, v := range written {
+		if old, ok := sent[k]; ok && sameSent(old, v) {
+			continue
+		}
+		if _, ok := saved.Fields[k]; ok && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+			slices.Sort(keys)
+		}
+	}
+	for _, k := range keys {
 		b = append(b, ',')
 		b = parse.AppendJSON(b, k)
 		b = append(b, ':')
@@ -257,6 +295,15 @@ func computedFields(keys []string, sent map[string]any, saved *parse.Object, cre
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// sameSent reports whether a beforeSave trigger left a value sent as it
+// was: the same operator, or the same value.
+func sameSent(a, b any) bool {
+	if op, ok := a.(*parse.Op); ok {
+		return op == b
+	}
+	return sameValue(a, b)
 }
 
 func appendNew(keys []string, k string) []string {

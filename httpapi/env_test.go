@@ -21,7 +21,7 @@ import (
 
 	"github.com/parsego/parse"
 	"github.com/parsego/parse/httpapi"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 	"github.com/parsego/parse/storage"
 )
 
@@ -38,7 +38,7 @@ type envOption func(*parse.Config, *httpapi.Options)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	store := pgtest.NewStore(t)
+	store := teststore.New(t)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -86,11 +86,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	pe, status := parseError(err)
 	if pe == parse.ErrUnauthorized {
-		// The reference writes this body raw, without a Content-Type; a nil
-		// value keeps net/http from sniffing one.
-		w.Header()["Content-Type"] = nil
-		w.WriteHeader(http.StatusForbidden)
-		w.Write([]byte(`{"error":"unauthorized"}`))
+		writeUnauthorized(w)
 		return
 	}
 	if pe.Code == parse.InternalServerError {
@@ -100,6 +96,15 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	defer h.putBuf(bp)
 	*bp = appendError((*bp)[:0], pe)
 	h.writeJSON(w, status, *bp)
+}
+
+// writeUnauthorized refuses wrong keys. The reference writes this body
+// raw, without a Content-Type; a nil value keeps net/http from sniffing
+// one.
+func writeUnauthorized(w http.ResponseWriter) {
+	w.Header()["Content-Type"] = nil
+	w.WriteHeader(http.StatusForbidden)
+	w.Write([]byte(`{"error":"unauthorized"}`))
 }
 
 func (h *handler) logError(r *http.Request, err error) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/internal/pgtest"
+	"github.com/parsego/parse/internal/teststore"
 )
 
 // TestExampleHostMux runs ExampleNew's wiring: the host's own route and the
@@ -17,7 +17,7 @@ import (
 func TestExampleHostMux(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := pgtest.NewStore(t)
+	store := teststore.New(t)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

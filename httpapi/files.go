@@ -2,13 +2,26 @@ package httpapi
 
 // The files routes, served as the reference's FilesRouter, which Express
 // mounts before the JSON body parser and the key checks: uploads carry the
-// file's own bytes and Content-Type, downloads need no keys at all.
+// file's own bytes and Content-Type, downloads need no keys at all. Beside
+// them, under the same mount, the file lifecycle API (filelifecycle.go):
 //
-//	POST   /files                      122 "Filename not provided."
+//	POST   /files                      JSON, form or multipart body: lifecycle create;
+//	                                   any other body: 122 "Filename not provided."
 //	POST   /files/{name}               upload: 201, Location, {"url","name"}
+//	GET    /files                      ?ids=a,b: {"results":[files]}
+//	GET    /files/{id}                 the file
+//	PUT    /files/{id}, PATCH          update name, is_public, annotations
+//	DELETE /files/{id}                 the file as it was, "deleted": true
+//	GET    /files/{id}/content[/{key}] the content (or a derived file's)
+//	PUT    /files/{id}/content[/{key}] set a placeholder's content (or add a derived file): 204
 //	GET    /files/{appId}/{name...}    download (no keys): the bytes, or 404 text
 //	GET    /files/{appId}/metadata/... {} (no metadata is kept)
 //	DELETE /files/{name...}            master key: 200, empty body
+//
+// How /files/{id} and Parse's /files/{name} never collide: every Parse
+// file name contains "_", the separator after its random prefix, and a
+// file id (a ULID) never does; parse.IsFileID decides. A download's
+// second segment is a Parse name, never "content", which has no "_".
 //
 // Any other request under /files goes on to the API router, which answers
 // it as a route it lacks.
@@ -23,6 +36,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parsego/parse"
 	"github.com/parsego/parse/internal/mimetype"
@@ -37,13 +51,21 @@ const (
 	fileDownload
 	fileMetadata
 	fileDelete
+	// The lifecycle routes (filelifecycle.go).
+	fileGet        // GET /files/{id}
+	fileList       // GET /files?ids=
+	fileUpdate     // PUT or PATCH /files/{id}
+	fileRemove     // DELETE /files/{id}
+	fileContent    // GET /files/{id}/content[/{key}]
+	fileSetContent // PUT /files/{id}/content[/{key}]
 )
 
 // fileRoute is a matched files request.
 type fileRoute struct {
 	kind  fileRouteKind
 	appID string
-	name  string
+	name  string // a Parse file's name, or a file id
+	key   string // a derived file's key
 }
 
 // matchFile routes a files request from its escaped, mount-relative path:
@@ -67,6 +89,13 @@ func matchFile(method, escapedPath string) fileRoute {
 		}
 		segs = append(segs, d)
 	}
+	// A lifecycle file id is never a Parse name (see the top of the file).
+	isID := len(segs) > 0 && parse.IsFileID(segs[0])
+	content := len(segs) >= 2 && len(segs) <= 3 && segs[1] == "content"
+	var key string
+	if len(segs) == 3 {
+		key = segs[2]
+	}
 	switch method {
 	case http.MethodPost:
 		switch len(segs) {
@@ -77,13 +106,29 @@ func matchFile(method, escapedPath string) fileRoute {
 		}
 	case http.MethodGet, http.MethodHead:
 		switch {
+		case len(segs) == 0 && method == http.MethodGet:
+			return fileRoute{kind: fileList}
+		case len(segs) == 1 && isID:
+			return fileRoute{kind: fileGet, name: segs[0]}
+		case content && isID:
+			return fileRoute{kind: fileContent, name: segs[0], key: key}
 		case len(segs) >= 3 && segs[1] == "metadata":
 			return fileRoute{kind: fileMetadata, appID: segs[0], name: strings.Join(segs[2:], "/")}
 		case len(segs) >= 2:
 			return fileRoute{kind: fileDownload, appID: segs[0], name: strings.Join(segs[1:], "/")}
 		}
+	case http.MethodPut, http.MethodPatch:
+		switch {
+		case len(segs) == 1 && isID:
+			return fileRoute{kind: fileUpdate, name: segs[0]}
+		case content && isID && method == http.MethodPut:
+			return fileRoute{kind: fileSetContent, name: segs[0], key: key}
+		}
 	case http.MethodDelete:
-		if len(segs) >= 1 {
+		switch {
+		case len(segs) == 1 && isID:
+			return fileRoute{kind: fileRemove, name: segs[0]}
+		case len(segs) >= 1:
 			return fileRoute{kind: fileDelete, name: strings.Join(segs, "/")}
 		}
 	}
@@ -105,6 +150,10 @@ func (h *handler) fileRoute(r *http.Request, path string) fileRoute {
 func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, rt fileRoute) {
 	switch rt.kind {
 	case fileNoName:
+		if isLifecycleBody(r) {
+			h.createFile(w, r)
+			return
+		}
 		h.writeError(w, r, parse.NewError(parse.InvalidFileName, "Filename not provided."))
 	case fileUpload:
 		h.uploadFile(w, r, rt.name)
@@ -114,6 +163,8 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, rt fileRoute
 		h.writeJSON(w, http.StatusOK, []byte("{}"))
 	case fileDelete:
 		h.deleteFile(w, r, rt.name)
+	default:
+		h.serveLifecycle(w, r, rt)
 	}
 }
 
@@ -325,18 +376,24 @@ func (h *handler) downloadFile(w http.ResponseWriter, r *http.Request, appID, na
 		return
 	}
 	defer rc.Close()
-	ct := info.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+	h.serveBlob(w, r, rc, info.ContentType, info.Size, info.Created)
+}
+
+// serveBlob sends a file's bytes with its content type (octet-stream when
+// unknown). Ranges and conditional requests are answered by
+// http.ServeContent when the blob store can seek.
+func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rc io.Reader, contentType string, size int64, modified time.Time) {
+	if contentType == "" {
+		contentType = "application/octet-stream"
 	}
 	hd := w.Header()
-	hd["Content-Type"] = []string{mimetype.WithCharset(ct)}
+	hd["Content-Type"] = []string{mimetype.WithCharset(contentType)}
 	hd["X-Content-Type-Options"] = h.nosniff
 	if rs, ok := rc.(io.ReadSeeker); ok {
-		http.ServeContent(w, r, "", info.Created, rs)
+		http.ServeContent(w, r, "", modified, rs)
 		return
 	}
-	hd["Content-Length"] = []string{strconv.FormatInt(info.Size, 10)}
+	hd["Content-Length"] = []string{strconv.FormatInt(size, 10)}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		io.Copy(w, rc)

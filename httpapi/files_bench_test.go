@@ -87,3 +87,50 @@ func BenchmarkFileDownload(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFileCreate creates complete files of the lifecycle API in one
+// multipart request (a file record and a blob each).
+func BenchmarkFileCreate(b *testing.B) {
+	for _, st := range benchBlobStores {
+		for _, size := range benchFileSizes {
+			b.Run(fmt.Sprintf("%s/%dKiB", st.name, size>>10), func(b *testing.B) {
+				h, _ := benchFilesHandler(b, st.open(b))
+				body, ct := multipartBody(b, map[string]string{"type": "com.example.bench", "kind": "other", "name": "bench"},
+					"", "bench.bin", "application/octet-stream", bytes.Repeat([]byte("x"), size))
+				br := newBenchReq("POST", "/files", string(body))
+				br.r.Header.Set("Content-Type", ct)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					br.r.MultipartForm = nil // the request is reused: MultipartReader refuses a second call
+					br.serve(b, h, http.StatusCreated)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFileContent serves a public lifecycle file's content: a record
+// read, then the blob.
+func BenchmarkFileContent(b *testing.B) {
+	for _, st := range benchBlobStores {
+		for _, size := range benchFileSizes {
+			b.Run(fmt.Sprintf("%s/%dKiB", st.name, size>>10), func(b *testing.B) {
+				h, app := benchFilesHandler(b, st.open(b))
+				f, err := app.Files.Create(context.Background(), parse.FileSpec{Name: "bench", Kind: "other", Type: "com.example.bench", IsPublic: true},
+					parse.FileContent{Reader: bytes.NewReader(bytes.Repeat([]byte("x"), size))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				br := newBenchReq("GET", "/files/"+f.ID+"/content", "")
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if br.serve(b, h, http.StatusOK) && br.w.n != size {
+						b.Fatalf("downloaded %d bytes, want %d", br.w.n, size)
+					}
+				}
+			})
+		}
+	}
+}

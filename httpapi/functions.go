@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -24,6 +26,7 @@ func (h *handler) function(ctx context.Context, c *call, b []byte) ([]byte, erro
 		return b, err
 	}
 	res, err := h.app.Functions.Run(ctx, c.route.class, decoded.(map[string]any))
+	h.logFunction(ctx, c.route.class, decoded, res, err)
 	if err != nil {
 		return b, err
 	}
@@ -225,4 +228,41 @@ func qsFinish(v any) any {
 		return out
 	}
 	return v
+}
+
+// logFunction logs a function call in the reference's words, so that the
+// dashboard's Logs page shows failures: a failure at error level, a
+// success at debug level (the reference logs it at info, which would put
+// a line per call on the hot path).
+func (h *handler) logFunction(ctx context.Context, name string, params, res any, err error) {
+	log := h.app.Logger()
+	level := slog.LevelDebug
+	if err != nil {
+		level = slog.LevelError
+	}
+	if !log.Enabled(ctx, level) {
+		return
+	}
+	user := "undefined"
+	if u := parse.AuthFrom(ctx).User; u != nil {
+		user = u.ID
+	}
+	input := truncateLog(parse.AppendJSON(nil, params))
+	if err == nil {
+		log.Debug("Ran cloud function "+name+" for user "+user+" with:\n  Input: "+input+"\n  Result: "+truncateLog(parse.AppendJSON(nil, res)),
+			"functionName", name, "user", user)
+		return
+	}
+	pe, _ := parseError(err)
+	cause := `{"message":` + string(parse.AppendJSON(nil, pe.Message)) + `,"code":` + strconv.Itoa(pe.Code) + `}`
+	log.Error("Failed running cloud function "+name+" for user "+user+" with:\n  Input: "+input+"\n  Error: "+cause,
+		"functionName", name, "user", user, "error", json.RawMessage(cause), "params", json.RawMessage(parse.AppendJSON(nil, params)))
+}
+
+// truncateLog shortens a logged value to 1000 bytes, as the reference.
+func truncateLog(b []byte) string {
+	if len(b) > 1000 {
+		return string(b[:1000]) + "... (truncated)"
+	}
+	return string(b)
 }

@@ -13,9 +13,15 @@
 // and verification mail requests (/requestPasswordReset,
 // /verificationEmailRequest) and the HTML pages their links lead to
 // (/apps/{appId}/...; pages.go); find and get on
-// /installations and /roles; /batch; the
+// /installations and /roles; /batch; POST /push (push.go); the
 // schema API (/schemas, /purge); cloud functions (POST /functions/{name});
-// files (/files: upload, download, delete; files.go). Any other path
+// jobs (POST /jobs/{name}) and their schedules (/cloud_code/jobs; jobs.go);
+// the Hooks API (/hooks; hooks.go);
+// files (/files: upload, download, delete; files.go); the remote
+// configuration (GET and PUT /config) and analytics events
+// (POST /events/{name}); what Parse Dashboard reads (/serverInfo,
+// /scriptlog, /push_audiences). Host (host.go) serves several Apps, and the Apps API. Any
+// other path
 // answers Express's 404 page after the keys are checked, as the reference
 // does for routes it lacks. HTTP requests and batch sub-requests go through
 // one dispatch (match, then serve).
@@ -163,7 +169,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	in, err := h.readBody(r)
+	in, err := h.readBody(r, rt.kind == routeEvent)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -181,9 +187,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt = match(method, path)
 	}
 	token := creds.SessionToken
-	if rt.kind == routeLogin || rt.kind == routeSessionMe {
+	lookupSelf := rt.kind == routeSessionMe || rt.kind == routeUserMe
+	if rt.kind == routeLogin || lookupSelf {
 		// As the reference: a session token sent to /login is dropped, and
-		// GET /sessions/me looks its token up itself.
+		// GET /sessions/me and /users/me look their token up themselves
+		// (for /users/me, in the one round trip that reads the user).
 		creds.SessionToken = ""
 	}
 	auth, err := h.app.Authenticate(r.Context(), creds)
@@ -191,7 +199,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	if rt.kind == routeSessionMe {
+	if lookupSelf {
 		auth.SessionToken = token
 	}
 
@@ -202,10 +210,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := call{route: rt, in: in, status: http.StatusOK}
 	if rt.readsQuery() && r.URL.RawQuery != "" {
 		c.query = queryParams(r.URL.RawQuery)
-	} else if (rt.kind == routeFunction || rt.kind == routeLogin) && r.URL.RawQuery != "" {
+	} else if (rt.kind == routeFunction || rt.kind == routeJob || rt.kind == routeLogin || rt.kind == routeUserMeFiles) && r.URL.RawQuery != "" {
 		c.query = formParams(r.URL.RawQuery)
 	}
-	ctx := parse.WithAuth(r.Context(), auth)
+	ctx := parse.WithRequestInfo(parse.WithAuth(r.Context(), auth), requestInfo(r, in))
 
 	bp := h.getBuf()
 	defer h.putBuf(bp)
@@ -221,6 +229,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.location != "" {
 		w.Header()["Location"] = []string{c.location}
+	}
+	for k, v := range c.header {
+		w.Header()[k] = v
 	}
 	h.writeJSON(w, c.status, out)
 }
@@ -243,11 +254,15 @@ type call struct {
 
 	status   int
 	location string
+	header   http.Header // more response headers (a job's status id)
 }
 
 // serve runs a routed call, appending its JSON answer to b. It is the one
 // dispatch HTTP requests and batch sub-requests share.
 func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) {
+	if c.route.pushAudiences {
+		return h.audiences(ctx, c, b)
+	}
 	switch c.route.kind {
 	case routeFind:
 		return h.find(ctx, c, b)
@@ -275,6 +290,36 @@ func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) 
 		return h.purge(ctx, c, b)
 	case routeFunction:
 		return h.function(ctx, c, b)
+	case routeJob:
+		return h.job(ctx, c, b)
+	case routeJobSchedules:
+		return h.jobSchedules(ctx, b)
+	case routeJobsData:
+		return h.jobsData(ctx, b)
+	case routeJobScheduleSave:
+		return h.jobScheduleSave(ctx, c, b)
+	case routeJobScheduleDelete:
+		return h.jobScheduleDelete(ctx, c, b)
+	case routeHooksList:
+		return h.hooksList(ctx, c, b)
+	case routeHookCreate:
+		return h.hookCreate(ctx, c, b)
+	case routeHookGet:
+		return h.hookGet(ctx, c, b)
+	case routeHookUpdate:
+		return h.hookUpdate(ctx, c, b)
+	case routePush:
+		return h.push(ctx, c, b)
+	case routeConfig:
+		return h.getConfig(ctx, b)
+	case routeConfigUpdate:
+		return h.putConfig(ctx, c, b)
+	case routeEvent:
+		return h.event(ctx, c, b)
+	case routeServerInfo:
+		return h.serverInfo(ctx, b)
+	case routeScriptLog:
+		return h.scriptLog(ctx, c, b)
 	case routeSignUp:
 		return h.signUp(ctx, c, b)
 	case routeUserUpdate:
@@ -289,10 +334,14 @@ func (h *handler) serve(ctx context.Context, c *call, b []byte) ([]byte, error) 
 		return h.sessionCreate(ctx, c, b)
 	case routeSessionMe:
 		return h.sessionMe(ctx, b)
+	case routeSessionPair:
+		return h.sessionPair(ctx, b)
 	case routeRequestPasswordReset:
 		return h.requestPasswordReset(ctx, c, b)
 	case routeVerificationEmailRequest:
 		return h.verificationEmailRequest(ctx, c, b)
+	case routeUserMeFiles:
+		return h.myFiles(ctx, c, b)
 	}
 	return b, errUnrouted
 }
@@ -357,9 +406,34 @@ const (
 	routeLogout        // POST /logout
 	routeSessionCreate // POST /sessions, POST /classes/_Session
 	routeSessionMe     // GET /sessions/me
+	routeSessionPair   // PUT /sessions/me
+
+	routePush // POST /push
 
 	routeRequestPasswordReset     // POST /requestPasswordReset
 	routeVerificationEmailRequest // POST /verificationEmailRequest
+	routeUserMeFiles              // GET /users/me/files (filelifecycle.go)
+
+	routeJob // POST /jobs/{name} (name in class), POST /jobs
+	// The job schedules (jobs.go): GET /cloud_code/jobs, GET
+	// /cloud_code/jobs/data, POST /cloud_code/jobs and PUT
+	// /cloud_code/jobs/{id} (the id in id), DELETE /cloud_code/jobs/{id}.
+	routeJobSchedules
+	routeJobsData
+	routeJobScheduleSave
+	routeJobScheduleDelete
+	// The Hooks API (hooks.go). List and create: "functions" or "triggers"
+	// in id. Get and update: a function's name in class, or a class and a
+	// trigger name in class and id.
+	routeHooksList
+	routeHookCreate
+	routeHookGet
+	routeHookUpdate
+	routeConfig       // GET /config
+	routeConfigUpdate // PUT /config
+	routeEvent        // POST /events/{name}
+	routeServerInfo   // GET /serverInfo
+	routeScriptLog    // GET /scriptlog
 
 	// The pages of the mails' links (pages.go): served before the body is
 	// read and the keys checked, never in a batch.
@@ -376,17 +450,46 @@ type route struct {
 	kind  routeKind
 	class string
 	id    string
+	// pushAudiences marks the object routes of /push_audiences, which
+	// audiences.go answers for _Audience.
+	pushAudiences bool
 }
 
 // readsQuery reports whether the route takes query-string parameters.
-func (rt route) readsQuery() bool { return rt.kind == routeFind || rt.kind == routeGet }
+func (rt route) readsQuery() bool {
+	switch rt.kind {
+	case routeFind, routeGet, routeScriptLog:
+		return true
+	}
+	return false
+}
+
+// objectRoute routes the object routes of class under a collection path:
+// find and create on the collection (rest empty), get, update and delete
+// on the object rest names.
+func objectRoute(method, class string, rest []string) route {
+	get := method == http.MethodGet || method == http.MethodHead
+	switch {
+	case len(rest) == 0 && get:
+		return route{kind: routeFind, class: class}
+	case len(rest) == 0 && method == http.MethodPost:
+		return route{kind: routeCreate, class: class}
+	case len(rest) == 1 && get:
+		return route{kind: routeGet, class: class, id: rest[0]}
+	case len(rest) == 1 && method == http.MethodPut:
+		return route{kind: routeUpdate, class: class, id: rest[0]}
+	case len(rest) == 1 && method == http.MethodDelete:
+		return route{kind: routeDelete, class: class, id: rest[0]}
+	}
+	return route{}
+}
 
 // match routes a method and a mount-relative path. It works on strings,
 // not on *http.Request, so that batch sub-requests route through it too.
 // Like Express, it ignores empty segments (doubled and trailing slashes)
 // and the letter case of the fixed segments.
 func match(method, path string) route {
-	var seg [3]string
+	var seg [4]string
 	n := 0
 	for path != "" {
 		var s string
@@ -407,37 +510,27 @@ func match(method, path string) route {
 	switch {
 	case strings.EqualFold(seg[0], "classes"):
 		switch {
-		case n == 2 && get:
-			return route{kind: routeFind, class: seg[1]}
 		case n == 2 && method == http.MethodPost && seg[1] == parse.ClassUser:
 			return route{kind: routeSignUp, class: seg[1]}
 		case n == 2 && method == http.MethodPost && seg[1] == parse.ClassSession:
 			return route{kind: routeSessionCreate, class: seg[1]}
 		case n == 3 && method == http.MethodPut && seg[1] == parse.ClassUser:
 			return route{kind: routeUserUpdate, class: seg[1], id: seg[2]}
-		case n == 2 && method == http.MethodPost:
-			return route{kind: routeCreate, class: seg[1]}
-		case n == 3 && get:
-			return route{kind: routeGet, class: seg[1], id: seg[2]}
-		case n == 3 && method == http.MethodPut:
-			return route{kind: routeUpdate, class: seg[1], id: seg[2]}
-		case n == 3 && method == http.MethodDelete:
-			return route{kind: routeDelete, class: seg[1], id: seg[2]}
+		case n >= 2:
+			return objectRoute(method, seg[1], seg[2:n])
 		}
 	case strings.EqualFold(seg[0], "users"):
 		switch {
-		case n == 1 && get:
-			return route{kind: routeFind, class: parse.ClassUser}
 		case n == 1 && method == http.MethodPost:
 			return route{kind: routeSignUp, class: parse.ClassUser}
 		case n == 2 && get && strings.EqualFold(seg[1], "me"):
 			return route{kind: routeUserMe, class: parse.ClassUser}
-		case n == 2 && get:
-			return route{kind: routeGet, class: parse.ClassUser, id: seg[1]}
+		case n == 3 && get && strings.EqualFold(seg[1], "me") && strings.EqualFold(seg[2], "files"):
+			return route{kind: routeUserMeFiles}
 		case n == 2 && method == http.MethodPut:
 			return route{kind: routeUserUpdate, class: parse.ClassUser, id: seg[1]}
-		case n == 2 && method == http.MethodDelete:
-			return route{kind: routeDelete, class: parse.ClassUser, id: seg[1]}
+		default:
+			return objectRoute(method, parse.ClassUser, seg[1:n])
 		}
 	case strings.EqualFold(seg[0], "login"):
 		if n == 1 && (get || method == http.MethodPost) {
@@ -449,38 +542,22 @@ func match(method, path string) route {
 		}
 	case strings.EqualFold(seg[0], "sessions"):
 		switch {
-		case n == 1 && get:
-			return route{kind: routeFind, class: parse.ClassSession}
 		case n == 1 && method == http.MethodPost:
 			return route{kind: routeSessionCreate, class: parse.ClassSession}
 		case n == 2 && method == http.MethodGet && strings.EqualFold(seg[1], "me"):
 			return route{kind: routeSessionMe, class: parse.ClassSession}
-		case n == 2 && get:
-			return route{kind: routeGet, class: parse.ClassSession, id: seg[1]}
-		case n == 2 && method == http.MethodPut:
-			return route{kind: routeUpdate, class: parse.ClassSession, id: seg[1]}
-		case n == 2 && method == http.MethodDelete:
-			return route{kind: routeDelete, class: parse.ClassSession, id: seg[1]}
+		case n == 2 && method == http.MethodPut && strings.EqualFold(seg[1], "me"):
+			return route{kind: routeSessionPair, class: parse.ClassSession}
+		default:
+			return objectRoute(method, parse.ClassSession, seg[1:n])
 		}
 	case strings.EqualFold(seg[0], "roles"):
-		switch {
-		case n == 1 && get:
-			return route{kind: routeFind, class: parse.ClassRole}
-		case n == 1 && method == http.MethodPost:
-			return route{kind: routeCreate, class: parse.ClassRole}
-		case n == 2 && get:
-			return route{kind: routeGet, class: parse.ClassRole, id: seg[1]}
-		case n == 2 && method == http.MethodPut:
-			return route{kind: routeUpdate, class: parse.ClassRole, id: seg[1]}
-		case n == 2 && method == http.MethodDelete:
-			return route{kind: routeDelete, class: parse.ClassRole, id: seg[1]}
-		}
+		return objectRoute(method, parse.ClassRole, seg[1:n])
 	case strings.EqualFold(seg[0], "installations"):
-		switch {
-		case n == 1 && get:
-			return route{kind: routeFind, class: parse.ClassInstallation}
-		case n == 2 && get:
-			return route{kind: routeGet, class: parse.ClassInstallation, id: seg[1]}
+		return objectRoute(method, parse.ClassInstallation, seg[1:n])
+	case strings.EqualFold(seg[0], "push"):
+		if n == 1 && method == http.MethodPost {
+			return route{kind: routePush}
 		}
 	case strings.EqualFold(seg[0], "batch"):
 		if n == 1 && method == http.MethodPost {
@@ -520,6 +597,60 @@ func match(method, path string) route {
 			return route{kind: routeResetPasswordPage, id: seg[1]}
 		case n == 3 && method == http.MethodPost && strings.EqualFold(seg[2], "request_password_reset"):
 			return route{kind: routeResetPassword, id: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "jobs"):
+		if n <= 2 && method == http.MethodPost {
+			return route{kind: routeJob, class: seg[1]}
+		}
+	case strings.EqualFold(seg[0], "cloud_code") && n >= 2 && strings.EqualFold(seg[1], "jobs"):
+		switch {
+		case n == 2 && get:
+			return route{kind: routeJobSchedules}
+		case n == 2 && method == http.MethodPost:
+			return route{kind: routeJobScheduleSave}
+		case n == 3 && get && strings.EqualFold(seg[2], "data"):
+			return route{kind: routeJobsData}
+		case n == 3 && method == http.MethodPut:
+			return route{kind: routeJobScheduleSave, id: seg[2]}
+		case n == 3 && method == http.MethodDelete:
+			return route{kind: routeJobScheduleDelete, id: seg[2]}
+		}
+	case strings.EqualFold(seg[0], "hooks") && n >= 2:
+		fns, triggers := strings.EqualFold(seg[1], "functions"), strings.EqualFold(seg[1], "triggers")
+		switch {
+		case !fns && !triggers:
+		case n == 2 && get:
+			return route{kind: routeHooksList, id: strings.ToLower(seg[1])}
+		case n == 2 && method == http.MethodPost:
+			return route{kind: routeHookCreate, id: strings.ToLower(seg[1])}
+		case fns && n == 3 && get, triggers && n == 4 && get:
+			return route{kind: routeHookGet, class: seg[2], id: seg[3]}
+		case fns && n == 3 && method == http.MethodPut, triggers && n == 4 && method == http.MethodPut:
+			return route{kind: routeHookUpdate, class: seg[2], id: seg[3]}
+		}
+	case strings.EqualFold(seg[0], "config"):
+		switch {
+		case n == 1 && get:
+			return route{kind: routeConfig}
+		case n == 1 && method == http.MethodPut:
+			return route{kind: routeConfigUpdate}
+		}
+	case strings.EqualFold(seg[0], "serverInfo"):
+		if n == 1 && get {
+			return route{kind: routeServerInfo}
+		}
+	case strings.EqualFold(seg[0], "scriptlog"):
+		if n == 1 && get {
+			return route{kind: routeScriptLog}
+		}
+	case strings.EqualFold(seg[0], "push_audiences"):
+		rt := objectRoute(method, parse.ClassAudience, seg[1:n])
+		rt.pushAudiences = rt.kind != routeNone
+		return rt
+	case strings.EqualFold(seg[0], "events"):
+		// The event's name is in class.
+		if n == 2 && method == http.MethodPost {
+			return route{kind: routeEvent, class: seg[1]}
 		}
 	case strings.EqualFold(seg[0], "functions"):
 		// The function's name is in class. Only POST: GET is not routed.

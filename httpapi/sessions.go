@@ -38,3 +38,15 @@ func (h *handler) sessionMe(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	return s.AppendJSON(b), nil
 }
+
+// sessionPair answers PUT /sessions/me: the caller's restricted session,
+// paired with its X-Parse-Installation-Id, answered as an update is.
+func (h *handler) sessionPair(ctx context.Context, b []byte) ([]byte, error) {
+	s, err := h.app.Sessions.PairInstallation(ctx)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `{"updatedAt":"`...)
+	b = parse.AppendDate(b, s.UpdatedAt)
+	return append(b, `"}`...), nil
+}

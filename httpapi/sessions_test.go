@@ -76,3 +76,73 @@ func TestSessionsHTTP(t *testing.T) {
 	e.do(req{method: "GET", path: "/users/me", headers: session(tok)}).expectError(t, http.StatusBadRequest, 209, "Invalid session token")
 	e.noSecrets()
 }
+
+// TestRestrictedSessionsHTTP: a session made with POST /sessions may read
+// but not write _User, _Session or _Role, sees only restricted sessions,
+// and may be paired once with an installation through PUT /sessions/me.
+func TestRestrictedSessionsHTTP(t *testing.T) {
+	t.Parallel()
+	e := &recorder{env: newEnv(t)}
+	uid, tok := e.signUpHTTP(map[string]any{"username": "rsOwner", "password": "pw"})
+	res := e.do(req{method: "POST", path: "/sessions", headers: session(tok), body: map[string]any{"deviceName": "thermostat"}})
+	res.expect(t, http.StatusCreated, `"<any>"`)
+	rtok, rid := res.obj(t)["sessionToken"].(string), res.obj(t)["objectId"].(string)
+	if _, shown := res.obj(t)["restricted"]; shown {
+		t.Errorf("the session shows a restricted field, which the reference's never do: %v", res.obj(t))
+	}
+	forbidden := func(what string) func(resp) {
+		return func(r resp) {
+			r.expectError(t, http.StatusBadRequest, 119, "A restricted session cannot "+what+" objects.")
+		}
+	}
+	for _, c := range []struct {
+		r      req
+		expect func(resp)
+	}{
+		{req{method: "PUT", path: "/users/" + uid, body: map[string]any{"nick": "x"}}, forbidden("update _User")},
+		{req{method: "DELETE", path: "/users/" + uid}, forbidden("delete _User")},
+		{req{method: "POST", path: "/users", body: map[string]any{"username": "rsNew", "password": "pw"}}, forbidden("create _User")},
+		{req{method: "POST", path: "/sessions", body: map[string]any{}}, forbidden("create _Session")},
+		{req{method: "PUT", path: "/sessions/" + rid, body: map[string]any{"deviceName": "x"}}, forbidden("update _Session")},
+		{req{method: "DELETE", path: "/sessions/" + rid}, forbidden("delete _Session")},
+		{req{method: "POST", path: "/roles", body: map[string]any{"name": "rsRole", "ACL": map[string]any{"*": map[string]any{"read": true}}}}, forbidden("create _Role")},
+		{req{method: "POST", path: "/classes/Reading", body: map[string]any{"celsius": 21}}, func(r resp) { r.expect(t, http.StatusCreated, `"<any>"`) }},
+		{req{method: "GET", path: "/users/me"}, func(r resp) { r.expect(t, http.StatusOK, `"<any>"`) }},
+		{req{method: "GET", path: "/users/" + uid}, func(r resp) { r.expect(t, http.StatusOK, `"<any>"`) }},
+		// Its own sessions, restricted ones only: not the login's.
+		{req{method: "GET", path: "/sessions?keys=deviceName"}, func(r resp) {
+			r.expect(t, http.StatusOK, `{"results":[{"objectId":"`+rid+`","createdAt":"<date>","updatedAt":"<date>","deviceName":"thermostat"}]}`)
+		}},
+	} {
+		c.r.headers = session(rtok)
+		c.expect(e.do(c.r))
+	}
+	// The unrestricted session sees both, and may write.
+	e.do(req{method: "GET", path: "/sessions?count=1&limit=0", headers: session(tok)}).expect(t, http.StatusOK, `{"results":[],"count":2}`)
+	e.do(req{method: "PUT", path: "/users/" + uid, headers: session(tok), body: map[string]any{"nick": "x"}}).expect(t, http.StatusOK, `{"updatedAt":"<date>"}`)
+
+	// Pairing with an installation: restricted sessions only, once.
+	inst := func(tok, id string) map[string]string {
+		h := session(tok)
+		if id != "" {
+			h["X-Parse-Installation-Id"] = id
+		}
+		return h
+	}
+	e.do(req{method: "PUT", path: "/sessions/me", headers: inst(tok, "dev-1"), body: map[string]any{}}).
+		expectError(t, http.StatusBadRequest, 119, "Only a restricted session can be paired with an installation.")
+	e.do(req{method: "PUT", path: "/sessions/me", headers: inst(rtok, ""), body: map[string]any{}}).
+		expectError(t, http.StatusBadRequest, 135, "An installation id (X-Parse-Installation-Id) is required.")
+	e.do(req{method: "PUT", path: "/sessions/me", body: map[string]any{}}).expectError(t, http.StatusBadRequest, 209, "Session token required.")
+	e.do(req{method: "PUT", path: "/sessions/me", headers: inst(rtok, "dev-1"), body: map[string]any{}}).expect(t, http.StatusOK, `{"updatedAt":"<date>"}`)
+	e.do(req{method: "PUT", path: "/sessions/me", headers: inst(rtok, "dev-1"), body: map[string]any{}}).expect(t, http.StatusOK, `{"updatedAt":"<date>"}`)
+	e.do(req{method: "PUT", path: "/sessions/me", headers: inst(rtok, "dev-2"), body: map[string]any{}}).
+		expectError(t, http.StatusBadRequest, 136, "This session is paired with another installation already.")
+	res = e.do(req{method: "GET", path: "/sessions/me", headers: session(rtok)})
+	if got := res.obj(t)["installationId"]; got != "dev-1" {
+		t.Errorf("paired session's installationId = %v, want dev-1", got)
+	}
+	// Logging out ends the restricted session like any other.
+	e.do(req{method: "POST", path: "/logout", headers: session(rtok)}).expect(t, http.StatusOK, `{}`)
+	e.do(req{method: "GET", path: "/users/me", headers: session(rtok)}).expectError(t, http.StatusBadRequest, 209, "Invalid session token")
+}

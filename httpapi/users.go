@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
 
 	"github.com/parsego/parse"
@@ -19,6 +20,13 @@ func (h *handler) signUp(ctx context.Context, c *call, b []byte) ([]byte, error)
 	if fields == nil {
 		fields = map[string]any{}
 	}
+	if auth := parse.AuthFrom(ctx); auth.Master && auth.InstallationID == "" {
+		// The reference's master key acts from the "cloud" installation
+		// unless the request names one, and that gets no session: a
+		// master-key sign-up answers no sessionToken.
+		auth.InstallationID = "cloud"
+		ctx = parse.WithAuth(ctx, auth)
+	}
 	u, created, err := h.app.Users.SignUpOrLogIn(ctx, fields)
 	if err != nil {
 		return b, err
@@ -35,7 +43,9 @@ func (h *handler) signUp(ctx context.Context, c *call, b []byte) ([]byte, error)
 			fields["emailVerified"] = v
 		}
 	}
-	return appendSaved(b, fields, u, true), nil
+	// Sign-ups copy the fields they are given: triggers change the copy,
+	// and a field a trigger added is echoed as any field not sent is.
+	return appendSaved(b, fields, nil, u, true), nil
 }
 
 // userUpdate answers PUT /users/{id}: {"updatedAt",...}, plus the new
@@ -49,13 +59,16 @@ func (h *handler) userUpdate(ctx context.Context, c *call, b []byte) ([]byte, er
 	if fields == nil {
 		fields = map[string]any{}
 	}
+	sent := maps.Clone(fields)
 	u, err := h.app.Users.Update(ctx, c.route.id, fields)
 	if err != nil {
 		return b, err
 	}
-	delete(fields, "sessionToken")
-	delete(fields, "authDataResponse")
-	b = appendSaved(b, fields, u, false)
+	for _, m := range []map[string]any{sent, fields} {
+		delete(m, "sessionToken")
+		delete(m, "authDataResponse")
+	}
+	b = appendSaved(b, sent, fields, u, false)
 	b = b[:len(b)-1] // reopen the object
 	for _, k := range [...]string{"authDataResponse", "sessionToken"} {
 		if v, ok := u.Fields[k]; ok {

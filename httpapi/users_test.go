@@ -248,3 +248,31 @@ func TestAnonymousUsersHTTP(t *testing.T) {
 	e.do(req{method: "GET", path: "/users/me", headers: session(tok)}).expect(t, http.StatusOK,
 		`{"objectId":"`+id+`","createdAt":"<date>","updatedAt":"<date>","username":"<any>","ACL":{"`+id+`":{"read":true,"write":true}},"sessionToken":"`+tok+`"}`)
 }
+
+// A master-key sign-up gets no session unless it names an installation,
+// as the reference's master key acts from the "cloud" installation.
+func TestMasterSignUpSession(t *testing.T) {
+	t.Parallel()
+	e := &recorder{env: newEnv(t)}
+	sessions := func() string {
+		return string(e.do(req{method: "GET", path: "/sessions?count=1&limit=0", auth: "master"}).body)
+	}
+	e.do(req{method: "POST", path: "/users", auth: "master", body: map[string]any{"username": "byMaster", "password": "pw"}}).
+		expect(t, http.StatusCreated, `{"objectId":"<id>","createdAt":"<date>"}`)
+	e.do(req{method: "POST", path: "/classes/_User", auth: "master", body: map[string]any{"username": "byMaster2", "password": "pw"}}).
+		expect(t, http.StatusCreated, `{"objectId":"<id>","createdAt":"<date>"}`)
+	if got := sessions(); got != `{"results":[],"count":0}` {
+		t.Fatalf("sessions after master sign-ups: %s", got)
+	}
+	e.do(req{method: "POST", path: "/users", auth: "master", headers: map[string]string{"X-Parse-Installation-Id": "dev-7"},
+		body: map[string]any{"username": "byMaster3", "password": "pw"}}).
+		expect(t, http.StatusCreated, `{"objectId":"<id>","createdAt":"<date>","sessionToken":"<any>"}`)
+	// A client's sign-up gets its session, and a master-key login too.
+	e.do(req{method: "POST", path: "/users", body: map[string]any{"username": "byClient", "password": "pw"}}).
+		expect(t, http.StatusCreated, `{"objectId":"<id>","createdAt":"<date>","sessionToken":"<any>"}`)
+	e.do(req{method: "POST", path: "/login", auth: "master", body: map[string]any{"username": "byMaster", "password": "pw"}}).
+		expect(t, http.StatusOK, `"<any>"`)
+	if got := sessions(); got != `{"results":[],"count":3}` {
+		t.Fatalf("sessions: %s", got)
+	}
+}

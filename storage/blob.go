@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"io"
 	"time"
 )
 
@@ -27,3 +28,25 @@ type BlobMeta struct {
 // ErrBlobNotFound is returned (wrapped or not) by a blob store's GetBlob
 // and DeleteBlob when no blob has the name.
 var ErrBlobNotFound = errors.New("storage: blob not found")
+
+// ErrBlobChanged fails a read of a blob that was replaced or deleted while
+// being read, rather than mixing two versions' contents.
+var ErrBlobChanged = errors.New("storage: blob replaced or deleted while being read")
+
+// SeekOffset is the io.Seeker arithmetic of a blob reader at off in a blob
+// of size bytes: the new offset, which may lie past the end.
+func SeekOffset(off, size, offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += off
+	case io.SeekEnd:
+		offset += size
+	case io.SeekStart:
+	default:
+		return 0, errors.New("storage: blob seek: invalid whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("storage: blob seek: negative position")
+	}
+	return offset, nil
+}

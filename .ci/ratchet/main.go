@@ -10,7 +10,8 @@
 // Results: for -kind conformance, the JSON lines of `conformance -json`
 // (scenario, result "ok" or "FAIL", step, request, differences, error); for
 // -kind jsclient, those of .ci/jsclient-reporter.mjs (file, name, status,
-// error), keyed "file: name".
+// error), keyed "file: name"; -kind dashboard, the same lines, made by
+// .ci/tap-results.mjs from the dashboard check's TAP output.
 package main
 
 import (
@@ -31,7 +32,7 @@ type result struct {
 }
 
 func main() {
-	kind := flag.String("kind", "", "conformance or jsclient")
+	kind := flag.String("kind", "", "conformance, jsclient or dashboard")
 	resultsPath := flag.String("results", "", "results file (JSON lines)")
 	expectedPath := flag.String("expected", "", "list of names that must pass")
 	write := flag.Bool("write", false, "rewrite the expected list from what passed")
@@ -155,7 +156,7 @@ func readResults(kind, path string) ([]result, error) {
 					r.detail += ": " + v.Error
 				}
 			}
-		case "jsclient":
+		case "jsclient", "dashboard":
 			var v struct{ File, Name, Status, Error string }
 			if err := json.Unmarshal(line, &v); err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
@@ -168,7 +169,7 @@ func readResults(kind, path string) ([]result, error) {
 				r.detail = ": " + v.Error
 			}
 		default:
-			return nil, errors.New("-kind must be conformance or jsclient")
+			return nil, errors.New("-kind must be conformance, jsclient or dashboard")
 		}
 		out = append(out, r)
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 
 	"github.com/parsego/parse"
+	"github.com/parsego/parse/push/recorder"
 )
 
 // The fixture app is the app the conformance suite, the SDK tests and the
@@ -30,6 +32,9 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 	set("dotnet-key", &o.dotNetKey, "DOTNET")
 	set("webhook-key", &o.webhookKey, "WEBHOOK")
 	set("app-name", &o.appName, "reference")
+	set("account-email", &o.accountEmail, "owner@example.com")
+	set("account-password", &o.accountPassword, "owner-password")
+	set("account-key", &o.accountKey, "ACCOUNTKEY")
 	if !explicit["allow-client-class-creation"] {
 		o.allowClientClassCreation = true
 	}
@@ -42,31 +47,26 @@ func fixtureDefaults(o *options, explicit map[string]bool) {
 
 // What the fixture app still lacks, each waiting for the mechanism named:
 //
-//   - beforeSave/afterSave/beforeDelete/afterDelete on TriggerTest, the
-//     after-triggers writing TriggerLog objects: triggers;
-//   - job touchJob (writes a JobLog, returns "done"): background jobs and
-//     _JobStatus;
 //   - the insecure auth adapters (anonymous users are built in): more
 //     AuthProviders;
 //   - email verification off with an email adapter so that password-reset
 //     requests succeed, app name "reference": the mail adapter and an app
-//     name in Config;
-//   - push through a recording adapter (ios, android, osx, tvos, web count
-//     as delivered) with scheduled pushes stored as "scheduled": the push
-//     service and its adapter.
+//     name in Config.
 
 // configureFixture sets the fixture's options that live in parse.Config
 // rather than in flags: file uploads for everyone (the 20 MB limit and
 // the <32 hex>_<name> names are the defaults; the files are kept in the
-// database).
+// database), and pushes through a recording provider that counts every
+// installation of type ios, android, osx, tvos or web as delivered (unlike
+// the reference, scheduled pushes are then delivered at their time).
 func configureFixture(cfg *parse.Config) {
 	cfg.Files.Upload = &parse.FileUpload{EnableForPublic: true, EnableForAnonymousUser: true, EnableForAuthenticatedUser: true}
+	cfg.Push.Provider = &recorder.Recorder{}
 }
 
 // registerFixtureCode registers the fixture's cloud code on the App: the
-// functions of ../shared/reference/cloud/main.js (its triggers and job are
-// still missing: see the list above).
-func registerFixtureCode(app *parse.App) {
+// functions, triggers and job of ../shared/reference/cloud/main.js.
+func registerFixtureCode(app *parse.App) error {
 	fn := app.Functions
 	fn.Define("hello", func(context.Context, parse.FunctionRequest) (any, error) {
 		return "Hello world!", nil
@@ -86,4 +86,35 @@ func registerFixtureCode(app *parse.App) {
 	fn.Define("fail", func(context.Context, parse.FunctionRequest) (any, error) {
 		return nil, parse.NewError(parse.ScriptFailed, "failed on purpose")
 	})
+
+	master := func(ctx context.Context) context.Context { return parse.WithAuth(ctx, parse.Auth{Master: true}) }
+	logEvent := func(event string) parse.Trigger {
+		return func(ctx context.Context, req *parse.TriggerRequest) error {
+			_, err := app.Objects.Create(master(ctx), "TriggerLog", map[string]any{"event": event, "source": req.Object.ID})
+			return err
+		}
+	}
+	tr := app.Triggers
+	err := errors.Join(
+		tr.Define(parse.TriggerBeforeSave, "TriggerTest", func(_ context.Context, req *parse.TriggerRequest) error {
+			if bad, _ := req.Object.Fields["bad"].(bool); bad {
+				return parse.NewError(parse.ValidationError, "bad objects are rejected")
+			}
+			req.Object.Fields["touched"] = true
+			return nil
+		}),
+		tr.Define(parse.TriggerAfterSave, "TriggerTest", logEvent("afterSave")),
+		tr.Define(parse.TriggerBeforeDelete, "TriggerTest", func(_ context.Context, req *parse.TriggerRequest) error {
+			if locked, _ := req.Object.Fields["locked"].(bool); locked {
+				return parse.NewError(parse.ValidationError, "locked objects cannot be deleted")
+			}
+			return nil
+		}),
+		tr.Define(parse.TriggerAfterDelete, "TriggerTest", logEvent("afterDelete")),
+	)
+	app.Jobs.Define("touchJob", func(ctx context.Context, req *parse.JobRequest) (any, error) {
+		_, err := app.Objects.Create(master(ctx), "JobLog", map[string]any{"params": req.Params})
+		return "done", err
+	})
+	return err
 }

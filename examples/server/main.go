@@ -2,6 +2,7 @@
 //
 //	go run ./examples/server -db postgres://postgres@127.0.0.1:5432/parsego -app-id APP -master-key secret
 //	go run ./examples/server -fixture -db postgres://postgres@127.0.0.1:5432/parsego
+//	go run ./examples/server -fixture    # the embedded store, in ./parsego.db
 //
 // Every flag has an environment equivalent (named as Parse Server names it,
 // e.g. PARSE_SERVER_MASTER_KEY); a flag given on the command line wins over
@@ -24,9 +25,10 @@ import (
 	"time"
 
 	"github.com/parsego/parse"
-	"github.com/parsego/parse/httpapi"
+	"github.com/parsego/parse/storage"
 	"github.com/parsego/parse/storage/fsblob"
 	"github.com/parsego/parse/storage/postgres"
+	"github.com/parsego/parse/storage/sqlite"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -56,10 +58,6 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
 
-	if opts.databaseURI == "" {
-		return errors.New("-db (PARSE_SERVER_DATABASE_URI) is required: give a postgres:// URL " +
-			"(the embedded default store does not exist yet)")
-	}
 	// Listen first, so that the public URL can name the actual port when
 	// -addr asks for any free one (127.0.0.1:0).
 	ln, err := net.Listen("tcp", opts.addr)
@@ -75,8 +73,13 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	if opts.fixture {
 		configureFixture(&cfg)
 	}
+	if opts.pushConfig != "" {
+		if cfg.Push.Provider, err = pushProvider(opts.pushConfig); err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+	}
 
-	store, err := postgres.Open(ctx, opts.databaseURI, postgres.Options{})
+	store, err := openStore(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("opening the database: %w", err)
 	}
@@ -89,15 +92,24 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 		}
 		cfg.Blobs = blobs
 	}
+	if opts.s3Bucket != "" {
+		cfg.Blobs = opts.s3Blobs(env)
+	}
 
 	app, err := parse.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	if opts.fixture {
-		registerFixtureCode(app)
+		if err := registerFixtureCode(app); err != nil {
+			app.Close()
+			return err
+		}
 	}
-	err = serve(ctx, log, app, ln, opts)
+	app.Start(ctx)
+	created := &createdApps{dsn: opts.databaseURI, base: cfg}
+	defer created.close()
+	err = serve(ctx, log, app, host(app, created, opts, log), ln, opts)
 	if cerr := app.Close(); err == nil {
 		err = cerr
 	}
@@ -107,10 +119,18 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	return err
 }
 
+// openStore opens the PostgreSQL database -db names, or else the embedded
+// store in -db-file.
+func openStore(ctx context.Context, opts *options) (storage.Store, error) {
+	if opts.databaseURI != "" {
+		return postgres.Open(ctx, opts.databaseURI, postgres.Options{})
+	}
+	return sqlite.Open(ctx, opts.dbFile, sqlite.Options{})
+}
+
 // serve answers requests on ln until ctx is cancelled, then lets in-flight
 // requests finish (for at most shutdownTimeout).
-func serve(ctx context.Context, log *slog.Logger, app *parse.App, ln net.Listener, opts *options) error {
-	api := httpapi.New(app, httpapi.Options{MountPath: opts.mount})
+func serve(ctx context.Context, log *slog.Logger, app *parse.App, api http.Handler, ln net.Listener, opts *options) error {
 	mux := http.NewServeMux()
 	mux.Handle(opts.mount+"/", api)
 	if opts.mount != "" {

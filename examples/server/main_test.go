@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/parsego/parse/internal/pgtest"
 )
@@ -23,13 +28,29 @@ import (
 // TestServer starts the server on a free port against a fresh database,
 // creates and reads an object over HTTP, then stops it.
 func TestServer(t *testing.T) {
-	dsn := freshDatabase(t)
+	serveAndCheck(t, "-db", freshDatabase(t))
+}
+
+// TestServerEmbedded does the same on the embedded store, in the file
+// -db-file names.
+func TestServerEmbedded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	serveAndCheck(t, "-db-file", path)
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("no database file: %v", err)
+	}
+}
+
+// serveAndCheck runs the fixture server with the given storage flags,
+// creates and reads an object over HTTP, then stops it.
+func serveAndCheck(t *testing.T, storageArgs ...string) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-fixture", "-db", dsn, "-addr", "127.0.0.1:0", "-log-level", "debug"}, noEnv, &logs)
+		args := append([]string{"-fixture", "-addr", "127.0.0.1:0", "-log-level", "debug"}, storageArgs...)
+		done <- run(ctx, args, noEnv, &logs)
 	}()
 
 	url := waitForURL(t, &logs, done)
@@ -48,6 +69,10 @@ func TestServer(t *testing.T) {
 	got := do(t, "GET", url+"/classes/ServerTest/"+id, nil)
 	if got.status != http.StatusOK || got.json["name"] != "rex" || got.json["n"] != 3.0 || got.json["objectId"] != id {
 		t.Fatalf("GET /classes/ServerTest/%s: %d %s", id, got.status, got.body)
+	}
+	// The fixture's cloud code: its beforeSave on TriggerTest stamps touched.
+	if trig := do(t, "POST", url+"/classes/TriggerTest", map[string]any{"x": 1}); trig.status != http.StatusCreated || trig.json["touched"] != true {
+		t.Errorf("POST /classes/TriggerTest: %d %s", trig.status, trig.body)
 	}
 
 	cancel()
@@ -110,6 +135,12 @@ func TestOptions(t *testing.T) {
 			env:     map[string]string{"PARSE_SERVER_ALLOW_CLIENT_CLASS_CREATION": "perhaps"},
 			wantErr: "PARSE_SERVER_ALLOW_CLIENT_CLASS_CREATION",
 		},
+		{
+			name:    "two file stores",
+			args:    []string{"-fixture", "-files-dir", "/tmp/x"},
+			env:     map[string]string{"PARSE_SERVER_FILES_S3_BUCKET": "b"},
+			wantErr: "exclusive",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,13 +166,6 @@ func TestOptions(t *testing.T) {
 	}
 	if cfg := o.config("0.0.0.0:8080"); cfg.ServerURL != "http://localhost:8080/api" || cfg.PublicServerURL != "" {
 		t.Errorf("ServerURL %q, PublicServerURL %q", cfg.ServerURL, cfg.PublicServerURL)
-	}
-}
-
-func TestRunWithoutDatabase(t *testing.T) {
-	err := run(t.Context(), []string{"-fixture"}, noEnv, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "-db") {
-		t.Fatalf("run without -db: %v, want an error naming -db", err)
 	}
 }
 
@@ -260,4 +284,117 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestServerS3Files keeps files in an S3 bucket (an in-process S3 server)
+// with the -files-s3-* flags and the AWS credentials of the environment.
+func TestServerS3Files(t *testing.T) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("parsego-files"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	defer s3srv.Close()
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret"}
+	dsn := freshDatabase(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-fixture", "-db", dsn, "-addr", "127.0.0.1:0", "-files-s3-bucket", "parsego-files",
+			"-files-s3-endpoint", s3srv.URL, "-files-s3-prefix", "app/"}, func(k string) string { return env[k] }, &logs)
+	}()
+	url := waitForURL(t, &logs, done)
+	f := do(t, "POST", url+"/files", map[string]any{"type": "com.example.x", "kind": "other", "name": "x", "is_public": true})
+	id, _ := f.json["id"].(string)
+	if f.status != http.StatusCreated || id == "" {
+		t.Fatalf("POST /files: %d %s", f.status, f.body)
+	}
+	// A file without an owner is the master key's to complete.
+	req, _ := http.NewRequestWithContext(t.Context(), "PUT", url+"/files/"+id+"/content", strings.NewReader("in the bucket"))
+	req.Header.Set("X-Parse-Application-Id", "APP")
+	req.Header.Set("X-Parse-Master-Key", "MASTER")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("PUT content: %d", res.StatusCode)
+	}
+	if r := do(t, "GET", url+"/files/"+id+"/content", nil); r.status != http.StatusOK || string(r.body) != "in the bucket" {
+		t.Fatalf("GET content: %d %s", r.status, r.body)
+	}
+	list, err := backend.ListBucket("parsego-files", nil, gofakes3.ListBucketPage{})
+	if err != nil || len(list.Contents) != 1 || !strings.HasPrefix(list.Contents[0].Key, "app/~f%2F"+id+"%2F") {
+		t.Fatalf("bucket: %+v, %v", list, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestServerAppsAPI creates an app through the fixture's Apps API account
+// and uses it: its data lives in a PostgreSQL schema of its own.
+func TestServerAppsAPI(t *testing.T) {
+	dsn := freshDatabase(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-fixture", "-db", dsn, "-addr", "127.0.0.1:0"}, noEnv, &logs) }()
+	url := waitForURL(t, &logs, done)
+
+	send := func(method, path, body string, headers ...string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	if status, _ := send("GET", "/apps", "", "X-Parse-Email", "owner@example.com", "X-Parse-Password", "wrong"); status != http.StatusForbidden {
+		t.Fatalf("GET /apps with a wrong password: %d", status)
+	}
+	status, app := send("POST", "/apps", `{"appName":"second"}`, "X-Parse-Email", "owner@example.com", "X-Parse-Password", "owner-password")
+	id, _ := app["applicationId"].(string)
+	rest, _ := app["restKey"].(string)
+	if status != http.StatusCreated || id == "" || rest == "" || app["appName"] != "second" {
+		t.Fatalf("POST /apps: %d %v", status, app)
+	}
+	if status, obj := send("POST", "/classes/Thing", `{"n":1}`, "X-Parse-Application-Id", id, "X-Parse-REST-API-Key", rest); status != http.StatusCreated {
+		t.Fatalf("create in the new app: %d %v", status, obj)
+	}
+	if status, res := send("GET", "/classes/Thing", "", "X-Parse-Application-Id", "APP", "X-Parse-REST-API-Key", "REST"); status != http.StatusOK || len(res["results"].([]any)) != 0 {
+		t.Fatalf("the fixture app sees the new app's data: %d %v", status, res)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1`, "app_"+id).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("schema app_%s: %d %v", id, n, err)
+	}
+	status, list := send("GET", "/apps", "", "X-Parse-Account-Key", "ACCOUNTKEY")
+	if status != http.StatusOK || len(list["results"].([]any)) != 2 {
+		t.Fatalf("GET /apps: %d %v", status, list)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v; logs:\n%s", err, logs.String())
+	}
 }

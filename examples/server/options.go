@@ -20,6 +20,7 @@ type options struct {
 	addr        string
 	mount       string
 	databaseURI string
+	dbFile      string
 	filesDir    string
 	publicURL   string
 	fixture     bool
@@ -34,6 +35,13 @@ type options struct {
 	smtpAddr, smtpUser, smtpPassword string
 	mailFrom, mailLog                string
 	verifyUserEmails                 bool
+
+	// File contents in S3-compatible object storage (blobs.go).
+	s3Bucket, s3Endpoint, s3Region, s3Prefix string
+	// pushConfig names the push providers' settings file (push.go).
+	pushConfig string
+	// The Apps API's account (/apps).
+	accountEmail, accountPassword, accountKey string
 }
 
 // envNames maps each flag to its environment variable, named as Parse
@@ -42,6 +50,7 @@ var envNames = map[string]string{
 	"addr":                        "PARSE_SERVER_ADDR",
 	"mount":                       "PARSE_SERVER_MOUNT_PATH",
 	"db":                          "PARSE_SERVER_DATABASE_URI",
+	"db-file":                     "PARSEGO_DB_FILE",
 	"files-dir":                   "PARSE_SERVER_FILES_DIR",
 	"app-id":                      "PARSE_SERVER_APPLICATION_ID",
 	"master-key":                  "PARSE_SERVER_MASTER_KEY",
@@ -62,6 +71,14 @@ var envNames = map[string]string{
 	"mail-log":                    "PARSE_SERVER_MAIL_LOG",
 	"verify-user-emails":          "PARSE_SERVER_VERIFY_USER_EMAILS",
 	"log-level":                   "PARSE_SERVER_LOG_LEVEL",
+	"files-s3-bucket":             "PARSE_SERVER_FILES_S3_BUCKET",
+	"files-s3-endpoint":           "PARSE_SERVER_FILES_S3_ENDPOINT",
+	"files-s3-region":             "PARSE_SERVER_FILES_S3_REGION",
+	"files-s3-prefix":             "PARSE_SERVER_FILES_S3_PREFIX",
+	"push-config":                 "PARSE_SERVER_PUSH_CONFIG",
+	"account-email":               "PARSE_SERVER_ACCOUNT_EMAIL",
+	"account-password":            "PARSE_SERVER_ACCOUNT_PASSWORD",
+	"account-key":                 "PARSE_SERVER_ACCOUNT_KEY",
 }
 
 // parseOptions reads args, then the environment for every flag not given.
@@ -71,7 +88,8 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:1337", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.mount, "mount", "/parse", "path the API is mounted at")
-	fs.StringVar(&o.databaseURI, "db", "", "PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/parsego (required for now)")
+	fs.StringVar(&o.databaseURI, "db", "", "PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/parsego (default: the embedded store, see -db-file)")
+	fs.StringVar(&o.dbFile, "db-file", "parsego.db", "the embedded store's database file, used when -db is not given")
 	fs.StringVar(&o.filesDir, "files-dir", "", "keep uploaded files in this directory (one machine only) rather than in the database")
 	fs.StringVar(&o.appID, "app-id", "", "application id (required)")
 	fs.StringVar(&o.masterKey, "master-key", "", "master key (required)")
@@ -92,6 +110,14 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.StringVar(&o.mailLog, "mail-log", "", "append every mail to this file as a JSON line instead of sending it (for tests)")
 	fs.BoolVar(&o.verifyUserEmails, "verify-user-emails", false, "send new users a link to verify their email")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.StringVar(&o.s3Bucket, "files-s3-bucket", "", "keep uploaded files in this S3 bucket (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&o.s3Endpoint, "files-s3-endpoint", "", "URL of an S3-compatible object store (default AWS)")
+	fs.StringVar(&o.s3Region, "files-s3-region", "us-east-1", "region of the S3 bucket")
+	fs.StringVar(&o.s3Prefix, "files-s3-prefix", "", "prefix of the files' object keys in the S3 bucket")
+	fs.StringVar(&o.pushConfig, "push-config", "", "send pushes through the providers this JSON file configures (see push.go)")
+	fs.StringVar(&o.accountEmail, "account-email", "", "email of the account the Apps API (/apps) authenticates, with -account-password")
+	fs.StringVar(&o.accountPassword, "account-password", "", "password of the Apps API account")
+	fs.StringVar(&o.accountKey, "account-key", "", "account key the Apps API accepts as X-Parse-Account-Key")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [" + envNames[f.Name] + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nA standalone parsego Parse Server. "+
@@ -129,6 +155,8 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 		o.mount = ""
 	}
 	switch {
+	case o.s3Bucket != "" && o.filesDir != "":
+		return nil, errors.New("-files-dir and -files-s3-bucket are exclusive")
 	case o.appID == "":
 		return nil, errors.New("-app-id (PARSE_SERVER_APPLICATION_ID) is required, or -fixture")
 	case o.masterKey == "":

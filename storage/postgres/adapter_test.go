@@ -674,6 +674,8 @@ func TestLayout(t *testing.T) {
 		"_Files_pkey btree (name)",
 		"_SCHEMA_pkey btree (\"className\")",
 		"_parsego_migrations_pkey btree (version)",
+		"_parsego_tasks_due btree (queue, run_at)",
+		"_parsego_tasks_pkey btree (id)",
 		"g:_User gin (data jsonb_path_ops) WITH (gin_pending_list_limit='64')",
 		"i:_User:by_score btree (\"#score\" DESC) INCLUDE (_rperm)",
 		"jp:friends:_User btree (\"owningId\", \"relatedId\")",

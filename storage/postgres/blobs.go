@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 // blobChunkSize is the size of the chunks new blobs are cut into. Each
@@ -36,7 +37,7 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 		created = time.Now()
 	}
 	gen := rand.Int64()
-	first, eof, err := readChunk(r, nil, blobChunkSize)
+	first, eof, err := sqlkit.ReadChunk(r, nil, blobChunkSize)
 	if err != nil {
 		return 0, err
 	}
@@ -63,7 +64,7 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 		insert := `INSERT INTO ` + s.nsq + `."_FileChunks" ("name", "seq", "generation", "data") VALUES ($1, $2, $3, $4)`
 		for seq := 1; ; seq++ {
 			var err error
-			buf, eof, err = readChunk(r, buf[:0], blobChunkSize)
+			buf, eof, err = sqlkit.ReadChunk(r, buf[:0], blobChunkSize)
 			if err != nil {
 				return err
 			}
@@ -92,30 +93,6 @@ func (s *Store) upsertFileSQL() string {
 		ON CONFLICT ("name") DO UPDATE SET "content_type" = EXCLUDED."content_type", "size" = EXCLUDED."size",
 			"created_at" = EXCLUDED."created_at", "chunk_size" = EXCLUDED."chunk_size",
 			"generation" = EXCLUDED."generation", "data" = EXCLUDED."data"`
-}
-
-// readChunk appends to buf what r yields, up to limit bytes in all, and
-// reports whether r is exhausted. buf grows as data arrives, so a small
-// blob never costs a whole chunk of memory.
-func readChunk(r io.Reader, buf []byte, limit int) ([]byte, bool, error) {
-	if buf == nil {
-		buf = []byte{} // a bytea NOT NULL, even when empty
-	}
-	for len(buf) < limit {
-		if len(buf) == cap(buf) {
-			n := min(limit, max(4<<10, 2*cap(buf)))
-			buf = append(make([]byte, 0, n), buf...)
-		}
-		m, err := r.Read(buf[len(buf):min(cap(buf), limit)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			return buf, true, nil
-		}
-		if err != nil {
-			return buf, false, err
-		}
-	}
-	return buf, false, nil
 }
 
 // GetBlob opens the blob stored under name (see parse.BlobStore). The
@@ -151,9 +128,6 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 	return nil
 }
 
-// errBlobChanged fails a read of a blob replaced or deleted meanwhile.
-var errBlobChanged = errors.New("postgres: blob replaced or deleted while being read")
-
 // blobReader reads a blob chunk by chunk; chunk 0 came with the metadata.
 type blobReader struct {
 	s     *Store
@@ -185,7 +159,7 @@ func (b *blobReader) Read(p []byte) (int, error) {
 	}
 	i := b.off - seq*b.chunk
 	if i >= int64(len(data)) {
-		return 0, errBlobChanged
+		return 0, storage.ErrBlobChanged
 	}
 	n := copy(p, data[i:])
 	b.off += int64(n)
@@ -197,7 +171,7 @@ func (b *blobReader) fetch(seq int64) error {
 	err := b.s.q.QueryRow(b.ctx, `SELECT "data" FROM `+b.s.nsq+`."_FileChunks" WHERE "name" = $1 AND "seq" = $2 AND "generation" = $3`,
 		b.name, seq, b.gen).Scan(&b.cur)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return errBlobChanged
+		return storage.ErrBlobChanged
 	}
 	if err != nil {
 		return b.s.wrap("read blob", err)
@@ -207,17 +181,9 @@ func (b *blobReader) fetch(seq int64) error {
 }
 
 func (b *blobReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		offset += b.off
-	case io.SeekEnd:
-		offset += b.size
-	case io.SeekStart:
-	default:
-		return 0, errors.New("postgres: blob seek: invalid whence")
-	}
-	if offset < 0 {
-		return 0, errors.New("postgres: blob seek: negative position")
+	offset, err := storage.SeekOffset(b.off, b.size, offset, whence)
+	if err != nil {
+		return 0, err
 	}
 	b.off = offset
 	return offset, nil

@@ -9,6 +9,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 // Geo conditions without PostGIS: the coordinates are read from "data" by
@@ -22,37 +23,23 @@ import (
 // box never excludes a point the exact test would keep.
 const geoEps = 1e-9
 
-func checkGeoPoint(p storage.GeoPoint) error {
-	if math.IsNaN(p.Lat) || math.IsNaN(p.Lng) || p.Lat < -90 || p.Lat > 90 || p.Lng < -180 || p.Lng > 180 {
-		return fmt.Errorf("postgres: GeoPoint (%v, %v) out of range: %w", p.Lat, p.Lng, storage.ErrInvalidQuery)
-	}
-	return nil
-}
-
-func checkRadians(r float64) error {
-	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
-		return fmt.Errorf("postgres: distance %v radians: %w", r, storage.ErrInvalidQuery)
-	}
-	return nil
-}
-
 // geoField returns the SQL expressions of a GeoPoint field's latitude and
 // longitude (NULL when the field is not a GeoPoint), with their arguments.
 // ok is false for the columns objectId, createdAt and updatedAt, which are
 // never GeoPoints.
-func (b *condBuilder) geoField(field string) (lat, lng frag, ok bool, err error) {
-	t, err := resolveField(field)
-	if err != nil || t.column != "" {
-		return frag{}, frag{}, false, err
+func (b *condBuilder) geoField(field string) (lat, lng sqlkit.Frag, ok bool, err error) {
+	t, err := sqlkit.ResolveField(field)
+	if err != nil || t.Column != "" {
+		return sqlkit.Frag{}, sqlkit.Frag{}, false, err
 	}
-	x, args := t.json()
-	return frag{sql: b.s.nsq + ".parsego_lat(" + x + ")", args: args},
-		frag{sql: b.s.nsq + ".parsego_lng(" + x + ")", args: args}, true, nil
+	x, args := targetJSON(t)
+	return sqlkit.Frag{SQL: b.s.nsq + ".parsego_lat(" + x + ")", Args: args},
+		sqlkit.Frag{SQL: b.s.nsq + ".parsego_lng(" + x + ")", Args: args}, true, nil
 }
 
 // between is "x BETWEEN lo AND hi" on a float expression.
-func between(x frag, lo, hi float64) frag {
-	return frag{sql: x.sql + " BETWEEN ?::float8 AND ?::float8", args: append(append([]any{}, x.args...), lo, hi)}
+func between(x sqlkit.Frag, lo, hi float64) sqlkit.Frag {
+	return sqlkit.Frag{SQL: x.SQL + " BETWEEN ?::float8 AND ?::float8", Args: append(append([]any{}, x.Args...), lo, hi)}
 }
 
 // circleBox is the latitude/longitude box enclosing the spherical cap of
@@ -87,66 +74,66 @@ func circleBox(c storage.GeoPoint, r float64) (minLat, maxLat float64, lngs [][2
 
 // withinDistance holds when the field is a GeoPoint at most r radians from
 // c (r 0 with unbounded: any GeoPoint).
-func (b *condBuilder) withinDistance(field string, c storage.GeoPoint, r float64, unbounded bool) (frag, error) {
-	if err := checkGeoPoint(c); err != nil {
-		return frag{}, err
+func (b *condBuilder) withinDistance(field string, c storage.GeoPoint, r float64, unbounded bool) (sqlkit.Frag, error) {
+	if err := sqlkit.CheckGeoPoint(c); err != nil {
+		return sqlkit.Frag{}, err
 	}
-	if err := checkRadians(r); err != nil {
-		return frag{}, err
+	if err := sqlkit.CheckRadians(r); err != nil {
+		return sqlkit.Frag{}, err
 	}
 	lat, lng, ok, err := b.geoField(field)
 	if err != nil || !ok {
-		return fragFalse, err
+		return sqlkit.False, err
 	}
 	if unbounded {
-		return frag{sql: "(" + lat.sql + " IS NOT NULL AND " + lng.sql + " IS NOT NULL)", args: append(append([]any{}, lat.args...), lng.args...)}, nil
+		return sqlkit.Frag{SQL: "(" + lat.SQL + " IS NOT NULL AND " + lng.SQL + " IS NOT NULL)", Args: append(append([]any{}, lat.Args...), lng.Args...)}, nil
 	}
 	minLat, maxLat, lngs, all := circleBox(c, r)
 	if all {
-		return frag{sql: "(" + lat.sql + " IS NOT NULL AND " + lng.sql + " IS NOT NULL)", args: append(append([]any{}, lat.args...), lng.args...)}, nil
+		return sqlkit.Frag{SQL: "(" + lat.SQL + " IS NOT NULL AND " + lng.SQL + " IS NOT NULL)", Args: append(append([]any{}, lat.Args...), lng.Args...)}, nil
 	}
-	parts := []frag{between(lat, minLat, maxLat)}
+	parts := []sqlkit.Frag{between(lat, minLat, maxLat)}
 	if lngs != nil {
-		var ors []frag
+		var ors []sqlkit.Frag
 		for _, rg := range lngs {
 			ors = append(ors, between(lng, rg[0], rg[1]))
 		}
-		parts = append(parts, join("OR", ors))
+		parts = append(parts, sqlkit.Join("OR", ors))
 	}
 	dist := b.distance(c, lat, lng)
-	parts = append(parts, frag{sql: dist.sql + " <= ?::float8", args: append(dist.args, r)})
-	return join("AND", parts), nil
+	parts = append(parts, sqlkit.Frag{SQL: dist.SQL + " <= ?::float8", Args: append(dist.Args, r)})
+	return sqlkit.Join("AND", parts), nil
 }
 
 // distance is the spherical distance in radians from c to the field.
-func (b *condBuilder) distance(c storage.GeoPoint, lat, lng frag) frag {
+func (b *condBuilder) distance(c storage.GeoPoint, lat, lng sqlkit.Frag) sqlkit.Frag {
 	args := []any{c.Lat, c.Lng}
-	args = append(args, lat.args...)
-	args = append(args, lng.args...)
-	return frag{sql: b.s.nsq + ".parsego_distance(?::float8, ?::float8, " + lat.sql + ", " + lng.sql + ")", args: args}
+	args = append(args, lat.Args...)
+	args = append(args, lng.Args...)
+	return sqlkit.Frag{SQL: b.s.nsq + ".parsego_distance(?::float8, ?::float8, " + lat.SQL + ", " + lng.SQL + ")", Args: args}
 }
 
-func (b *condBuilder) near(c storage.Near) (frag, error) {
+func (b *condBuilder) near(c storage.Near) (sqlkit.Frag, error) {
 	return b.withinDistance(c.Field, c.Point, c.MaxRadians, c.MaxRadians == 0)
 }
 
-func (b *condBuilder) withinCenterSphere(c storage.WithinCenterSphere) (frag, error) {
+func (b *condBuilder) withinCenterSphere(c storage.WithinCenterSphere) (sqlkit.Frag, error) {
 	return b.withinDistance(c.Field, c.Center, c.Radians, false)
 }
 
-func (b *condBuilder) withinBox(c storage.WithinBox) (frag, error) {
-	if err := checkGeoPoint(c.SouthWest); err != nil {
-		return frag{}, err
+func (b *condBuilder) withinBox(c storage.WithinBox) (sqlkit.Frag, error) {
+	if err := sqlkit.CheckGeoPoint(c.SouthWest); err != nil {
+		return sqlkit.Frag{}, err
 	}
-	if err := checkGeoPoint(c.NorthEast); err != nil {
-		return frag{}, err
+	if err := sqlkit.CheckGeoPoint(c.NorthEast); err != nil {
+		return sqlkit.Frag{}, err
 	}
 	lat, lng, ok, err := b.geoField(c.Field)
 	if err != nil || !ok {
-		return fragFalse, err
+		return sqlkit.False, err
 	}
 	sw, ne := c.SouthWest, c.NorthEast
-	return join("AND", []frag{
+	return sqlkit.Join("AND", []sqlkit.Frag{
 		between(lat, min(sw.Lat, ne.Lat), max(sw.Lat, ne.Lat)),
 		between(lng, min(sw.Lng, ne.Lng), max(sw.Lng, ne.Lng)),
 	}), nil
@@ -160,7 +147,7 @@ func pgPolygon(pts []storage.GeoPoint) (string, error) {
 	var s strings.Builder
 	s.WriteByte('(')
 	for i, p := range pts {
-		if err := checkGeoPoint(p); err != nil {
+		if err := sqlkit.CheckGeoPoint(p); err != nil {
 			return "", err
 		}
 		if i > 0 {
@@ -172,31 +159,31 @@ func pgPolygon(pts []storage.GeoPoint) (string, error) {
 	return s.String(), nil
 }
 
-func (b *condBuilder) withinPolygon(c storage.WithinPolygon) (frag, error) {
+func (b *condBuilder) withinPolygon(c storage.WithinPolygon) (sqlkit.Frag, error) {
 	poly, err := pgPolygon(c.Points)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
 	lat, lng, ok, err := b.geoField(c.Field)
 	if err != nil || !ok {
-		return fragFalse, err
+		return sqlkit.False, err
 	}
-	args := append(append([]any{}, lng.args...), lat.args...)
-	return frag{sql: "point(" + lng.sql + ", " + lat.sql + ") <@ ?::text::polygon", args: append(args, poly)}, nil
+	args := append(append([]any{}, lng.Args...), lat.Args...)
+	return sqlkit.Frag{SQL: "point(" + lng.SQL + ", " + lat.SQL + ") <@ ?::text::polygon", Args: append(args, poly)}, nil
 }
 
-func (b *condBuilder) intersectsPoint(c storage.IntersectsPoint) (frag, error) {
-	if err := checkGeoPoint(c.Point); err != nil {
-		return frag{}, err
+func (b *condBuilder) intersectsPoint(c storage.IntersectsPoint) (sqlkit.Frag, error) {
+	if err := sqlkit.CheckGeoPoint(c.Point); err != nil {
+		return sqlkit.Frag{}, err
 	}
-	t, err := resolveField(c.Field)
-	if err != nil || t.column != "" {
-		return fragFalse, err
+	t, err := sqlkit.ResolveField(c.Field)
+	if err != nil || t.Column != "" {
+		return sqlkit.False, err
 	}
-	x, args := t.json()
-	return frag{
-		sql:  b.s.nsq + ".parsego_polygon(" + x + ") @> point(?::float8, ?::float8)",
-		args: append(args, c.Point.Lng, c.Point.Lat),
+	x, args := targetJSON(t)
+	return sqlkit.Frag{
+		SQL:  b.s.nsq + ".parsego_polygon(" + x + ") @> point(?::float8, ?::float8)",
+		Args: append(args, c.Point.Lng, c.Point.Lat),
 	}, nil
 }
 
@@ -209,9 +196,9 @@ func (s *Store) nearOrder(sel sq.SelectBuilder, q storage.Query) sq.SelectBuilde
 	}
 	b := &condBuilder{s: s}
 	lat, lng, ok, err := b.geoField(n.Field)
-	if err != nil || !ok || checkGeoPoint(n.Point) != nil {
+	if err != nil || !ok || sqlkit.CheckGeoPoint(n.Point) != nil {
 		return sel
 	}
 	d := b.distance(n.Point, lat, lng)
-	return sel.OrderByClause(d.sql+` ASC NULLS LAST`, d.args...).OrderBy(`"objectId" ASC`)
+	return sel.OrderByClause(d.SQL+` ASC NULLS LAST`, d.Args...).OrderBy(`"objectId" ASC`)
 }

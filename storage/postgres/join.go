@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 var _ storage.Joiner = (*Store)(nil)
@@ -25,7 +26,7 @@ func (s *Store) FindJoined(ctx context.Context, l storage.JoinLookup) (storage.O
 			return storage.Object{}, nil, err
 		}
 	}
-	if !validIdent(l.Field) || !validIdent(l.Pointer) {
+	if !sqlkit.ValidIdent(l.Field) || !sqlkit.ValidIdent(l.Pointer) {
 		return storage.Object{}, nil, fmt.Errorf("postgres: invalid join field %q or %q: %w", l.Field, l.Pointer, storage.ErrInvalidQuery)
 	}
 	notFound := fmt.Errorf("postgres: find %s by %s: %w", l.Class, l.Field, storage.ErrNotFound)
@@ -43,8 +44,8 @@ func (s *Store) FindJoined(ctx context.Context, l storage.JoinLookup) (storage.O
 	sql := `SELECT o."objectId", o."createdAt", o."updatedAt", o."_rperm", o."_wperm", o."data", ` +
 		`t."objectId", t."createdAt", t."updatedAt", t."_rperm", t."_wperm", t."data" ` +
 		`FROM ` + s.table(l.Class) + ` o LEFT JOIN ` + s.table(l.TargetClass) + ` t ` +
-		`ON t."objectId" = o."data" -> ` + quoteLiteral(l.Pointer) + ` ->> 'objectId' ` +
-		`WHERE o."data" ->> ` + quoteLiteral(l.Field) + ` = $1 LIMIT 1`
+		`ON t."objectId" = o."data" -> ` + sqlkit.QuoteLiteral(l.Pointer) + ` ->> 'objectId' ` +
+		`WHERE o."data" ->> ` + sqlkit.QuoteLiteral(l.Field) + ` = $1 LIMIT 1`
 	var (
 		o, t             storage.Object
 		oData, tData     []byte

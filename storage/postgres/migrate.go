@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 // migrationFiles are the schema versions, named <version>_<what>.sql. They
@@ -128,5 +130,5 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // expand fills a migration template in.
 func (s *Store) expand(sql string) string {
-	return strings.NewReplacer("{{ns}}", s.nsq, "{{ns_literal}}", quoteLiteral(s.ns)).Replace(sql)
+	return strings.NewReplacer("{{ns}}", s.nsq, "{{ns_literal}}", sqlkit.QuoteLiteral(s.ns)).Replace(sql)
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 // Number columns. A schema index on one Number field is built on a stored
@@ -30,7 +31,7 @@ import (
 // numberColumn returns the name of field's number column, "" when the field
 // is not one top-level name or the name would be too long.
 func numberColumn(field string) string {
-	if strings.Contains(field, ".") || !validIdent(field) || len(field)+1 > maxIdentLen {
+	if strings.Contains(field, ".") || !sqlkit.ValidIdent(field) || len(field)+1 > maxIdentLen {
 		return ""
 	}
 	return "#" + field
@@ -40,7 +41,7 @@ func numberColumn(field string) string {
 // stored column rewrites the table under an exclusive lock, as building an
 // index without CONCURRENTLY holds off writers.
 func (s *Store) numberColumnDDL(class, field string) string {
-	x := `("data" -> ` + quoteLiteral(field) + `)`
+	x := `("data" -> ` + sqlkit.QuoteLiteral(field) + `)`
 	return `ALTER TABLE ` + s.table(class) + ` ADD COLUMN IF NOT EXISTS ` + quoteIdent(numberColumn(field)) +
 		` float8 GENERATED ALWAYS AS (CASE WHEN jsonb_typeof` + x + ` = 'number' THEN ` + x + `::float8 END) STORED`
 }

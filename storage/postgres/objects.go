@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 // scanObject reads the objectColumns of one row.
@@ -27,13 +28,37 @@ func scanObject(row pgx.Row) (storage.Object, error) {
 	return o, nil
 }
 
+// scanObjects reads rows of objectColumns, at most limit of them (0: no
+// limit) as a size hint. One set of scan targets serves every row, so that
+// a row costs only the values it holds, not the targets' allocations.
+func scanObjects(rows pgx.Rows, limit int) ([]storage.Object, error) {
+	defer rows.Close()
+	var (
+		o    storage.Object
+		data []byte
+	)
+	dest := []any{&o.ID, &o.CreatedAt, &o.UpdatedAt, &o.ReadPerm, &o.WritePerm, &data}
+	out := make([]storage.Object, 0, min(max(limit, 1), 100))
+	for rows.Next() {
+		// Fresh targets: pgx may fill a non-nil slice in place, and the
+		// last row's still belong to it.
+		o.ReadPerm, o.WritePerm, data = nil, nil, nil
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		o.CreatedAt, o.UpdatedAt, o.Data = o.CreatedAt.UTC(), o.UpdatedAt.UTC(), data
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // permCheck is the ACL condition on "_rperm" or "_wperm": public (NULL) or
 // sharing an entry with perms. nil perms: no check.
-func permCheck(col string, perms []string) frag {
+func permCheck(col string, perms []string) sqlkit.Frag {
 	if perms == nil {
-		return fragTrue
+		return sqlkit.True
 	}
-	return frag{sql: "(" + col + " IS NULL OR " + col + " && ?::text[])", args: []any{perms}}
+	return sqlkit.Frag{SQL: "(" + col + " IS NULL OR " + col + " && ?::text[])", Args: []any{perms}}
 }
 
 // prepare returns the WHERE condition of a statement on class: where, plus
@@ -42,7 +67,7 @@ func permCheck(col string, perms []string) frag {
 // RelatedTo conditions always (one missing makes its condition false) and,
 // in a transaction, the class's table, where a 42P01 error would abort the
 // transaction (classMissing reports it).
-func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...frag) (cond frag, nums map[string]bool, tables []string, classMissing bool, err error) {
+func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...sqlkit.Frag) (cond sqlkit.Frag, nums map[string]bool, tables []string, classMissing bool, err error) {
 	tables = collectJoins(where, nil)
 	check := tables
 	if s.tx != nil {
@@ -53,24 +78,24 @@ func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, e
 	if len(check) > 0 {
 		missing, err = s.missingTables(ctx, check)
 		if err != nil {
-			return frag{}, nil, nil, false, err
+			return sqlkit.Frag{}, nil, nil, false, err
 		}
 		if missing[class] {
-			return frag{}, nil, tables, true, nil
+			return sqlkit.Frag{}, nil, tables, true, nil
 		}
 	}
 	if s.tx == nil {
 		// In a transaction a column dropped behind the cache's back would
 		// abort it; without the columns, statements answer alike.
 		if nums, err = s.numberColumns(ctx, class); err != nil {
-			return frag{}, nil, nil, false, err
+			return sqlkit.Frag{}, nil, nil, false, err
 		}
 	}
 	c, err := (&condBuilder{s: s, missing: missing, nums: nums}).build(where)
 	if err != nil {
-		return frag{}, nil, nil, false, err
+		return sqlkit.Frag{}, nil, nil, false, err
 	}
-	return join("AND", append(extra, c)), nums, tables, false, nil
+	return sqlkit.Join("AND", append(extra, c)), nums, tables, false, nil
 }
 
 // retry tells what to do after a statement failed: undefined when a table
@@ -90,8 +115,8 @@ func (s *Store) retry(err error, tables []string, retried bool) (undefined, agai
 	return true, !retried && s.tx == nil && len(tables) > 1
 }
 
-func whereSQL(b sq.SelectBuilder, c frag) sq.SelectBuilder {
-	if c.sql == "TRUE" {
+func whereSQL(b sq.SelectBuilder, c sqlkit.Frag) sq.SelectBuilder {
+	if c.SQL == "TRUE" {
 		return b
 	}
 	return b.Where(c)
@@ -117,7 +142,7 @@ func (s *Store) Insert(ctx context.Context, class string, objs ...storage.Object
 	}
 	args := make([]any, 0, 6*len(objs))
 	for _, o := range objs {
-		args = append(args, o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(rawOrEmpty(o.Data)))
+		args = append(args, o.ID, o.CreatedAt, o.UpdatedAt, o.ReadPerm, o.WritePerm, []byte(sqlkit.RawOrEmpty(o.Data)))
 	}
 	sql, err := s.stmts.get(stmtKey{"insert", class, strconv.Itoa(len(objs))}, func() (string, error) {
 		ins := psql.Insert(s.table(class)).Columns(`"objectId"`, `"createdAt"`, `"updatedAt"`, `"_rperm"`, `"_wperm"`, `"data"`)
@@ -150,7 +175,7 @@ func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (
 	// The hot path: the statement's text is cached and its arguments are
 	// the id and, for a client, its ACL identity; only in a transaction is
 	// the class's table checked first (see prepare).
-	idCond := frag{sql: `"objectId" = ?`, args: []any{id}}
+	idCond := sqlkit.Frag{SQL: `"objectId" = ?`, Args: []any{id}}
 	permCond := permCheck(`"_rperm"`, readPerms)
 	if s.tx != nil {
 		if _, _, _, classMissing, err := s.prepare(ctx, class, nil, idCond, permCond); err != nil || classMissing {
@@ -160,9 +185,9 @@ func (s *Store) Get(ctx context.Context, class, id string, readPerms []string) (
 			return storage.Object{}, err
 		}
 	}
-	args := append(idCond.args, permCond.args...)
+	args := append(idCond.Args, permCond.Args...)
 	sql, err := s.stmts.get(stmtKey{"get", class, permShape(readPerms)}, func() (string, error) {
-		sql, _, err := psql.Select(objectColumns).From(s.table(class)).Where(join("AND", []frag{idCond, permCond})).ToSql()
+		sql, _, err := psql.Select(objectColumns).From(s.table(class)).Where(sqlkit.Join("AND", []sqlkit.Frag{idCond, permCond})).ToSql()
 		return sql, err
 	})
 	if err != nil {
@@ -198,42 +223,56 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 	if err != nil || classMissing {
 		return nil, err
 	}
-	sel := whereSQL(psql.Select(objectColumns).From(s.table(class)), cond)
-	sel, err = orderBy(sel, q.Order, nums)
-	if err != nil {
-		return nil, err
-	}
-	sel = s.nearOrder(sel, q) // distance order of a $nearSphere: geo.go
-	mode := planEach
+	var (
+		sql  string
+		args []any
+		mode = planEach
+	)
 	if len(q.Order) == 0 && equalitiesOnly(q.Where) {
 		// A prepared statement, which PostgreSQL soon runs with a generic
 		// plan: planning cost more than running such a query. The limit
 		// is in the text, since the generic plan of an unknown one
-		// costs higher and would never be chosen.
+		// costs higher and would never be chosen. The hottest of queries,
+		// so its text is cached by shape (stmts.go).
 		mode = pgx.QueryExecModeCacheStatement
-		if q.Limit > 0 {
-			sel = sel.Suffix("LIMIT " + strconv.Itoa(q.Limit))
+		shape := cond.SQL + "|" + strconv.Itoa(q.Limit) + "|" + strconv.Itoa(q.Skip)
+		sql, err = s.stmts.get(stmtKey{"find", class, shape}, func() (string, error) {
+			sel := whereSQL(psql.Select(objectColumns).From(s.table(class)), sqlkit.Frag{SQL: cond.SQL})
+			if q.Limit > 0 {
+				sel = sel.Suffix("LIMIT " + strconv.Itoa(q.Limit))
+			}
+			if q.Skip > 0 {
+				sel = sel.Suffix("OFFSET " + strconv.Itoa(q.Skip))
+			}
+			sql, _, err := sel.ToSql()
+			return sql, err
+		})
+		args = cond.Args
+	} else {
+		sel := whereSQL(psql.Select(objectColumns).From(s.table(class)), cond)
+		if sel, err = orderBy(sel, q.Order, nums); err != nil {
+			return nil, err
 		}
-		if q.Skip > 0 {
-			sel = sel.Suffix("OFFSET " + strconv.Itoa(q.Skip))
+		sel = s.nearOrder(sel, q) // distance order of a $nearSphere: geo.go
+		if q.Limit > 0 || q.Skip > 0 {
+			// Bind parameters, not squirrel's Limit, which writes the
+			// number into the text and makes every page size a new
+			// statement.
+			var limit any
+			if q.Limit > 0 {
+				limit = int64(q.Limit)
+			}
+			sel = sel.Suffix("LIMIT ? OFFSET ?", limit, int64(q.Skip))
 		}
-	} else if q.Limit > 0 || q.Skip > 0 {
-		// Bind parameters, not squirrel's Limit, which writes the number
-		// into the text and makes every page size a new statement.
-		var limit any
-		if q.Limit > 0 {
-			limit = int64(q.Limit)
-		}
-		sel = sel.Suffix("LIMIT ? OFFSET ?", limit, int64(q.Skip))
+		sql, args, err = sel.ToSql()
 	}
-	sql, args, err := sel.ToSql()
 	if err != nil {
 		return nil, err
 	}
 	rows, err := s.q.Query(ctx, sql, append([]any{mode}, args...)...)
 	var out []storage.Object
 	if err == nil {
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.Object, error) { return scanObject(r) })
+		out, err = scanObjects(rows, q.Limit)
 	}
 	if undefined, again := s.retry(err, tables, retried); again {
 		return s.find(ctx, class, q, true)
@@ -263,20 +302,20 @@ func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (
 		if o.Desc {
 			dir = " DESC"
 		}
-		t, err := resolveField(o.Field)
+		t, err := sqlkit.ResolveField(o.Field)
 		if err != nil {
 			return sel, err
 		}
-		if t.column != "" {
-			sel = sel.OrderBy(quoteIdent(t.column) + dir)
-			hasID = hasID || t.column == "objectId"
+		if t.Column != "" {
+			sel = sel.OrderBy(quoteIdent(t.Column) + dir)
+			hasID = hasID || t.Column == "objectId"
 			continue
 		}
 		if nums[o.Field] {
 			sel = sel.OrderBy(quoteIdent(numberColumn(o.Field)) + dir)
 			continue
 		}
-		x, args := t.json()
+		x, args := targetJSON(t)
 		sel = sel.OrderByClause(x+dir, args...)
 	}
 	if !hasID {
@@ -344,7 +383,7 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	}
 	notFound := func() error { return fmt.Errorf("postgres: update %s %s: %w", class, id, storage.ErrNotFound) }
 	cond, _, tables, classMissing, err := s.prepare(ctx, class, u.Where,
-		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, u.WritePerm))
+		sqlkit.Frag{SQL: `"objectId" = ?`, Args: []any{id}}, permCheck(`"_wperm"`, u.WritePerm))
 	if err != nil {
 		return storage.Object{}, err
 	}
@@ -355,7 +394,7 @@ func (s *Store) update(ctx context.Context, class, id string, u storage.Update, 
 	if u.SetACL {
 		args = append(args, u.NewReadPerm, u.NewWritePerm)
 	}
-	args = append(args, cond.args...)
+	args = append(args, cond.Args...)
 	build := func() (string, error) {
 		up := psql.Update(s.table(class)).
 			Set(`"data"`, sq.Expr(expr, exprArgs...)).
@@ -397,7 +436,7 @@ func (s *Store) opsExpr(ops []storage.Op) (string, []any, error) {
 	expr := `"data"`
 	var args []any
 	for _, op := range ops {
-		segs, err := splitPath(op.Field)
+		segs, err := sqlkit.SplitPath(op.Field)
 		if err != nil {
 			return "", nil, err
 		}
@@ -446,7 +485,7 @@ func (s *Store) opsExpr(ops []storage.Op) (string, []any, error) {
 func (s *Store) Delete(ctx context.Context, class, id string, writePerms []string, where storage.Cond) error {
 	defer s.lock()()
 	n, err := s.deleteWhere(ctx, class, where, false,
-		frag{sql: `"objectId" = ?`, args: []any{id}}, permCheck(`"_wperm"`, writePerms))
+		sqlkit.Frag{SQL: `"objectId" = ?`, Args: []any{id}}, permCheck(`"_wperm"`, writePerms))
 	if err != nil {
 		return err
 	}
@@ -462,7 +501,7 @@ func (s *Store) DeleteMany(ctx context.Context, class string, where storage.Cond
 	return s.deleteWhere(ctx, class, where, false)
 }
 
-func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Cond, retried bool, extra ...frag) (int64, error) {
+func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Cond, retried bool, extra ...sqlkit.Frag) (int64, error) {
 	if err := checkClass(class); err != nil {
 		return 0, err
 	}
@@ -471,7 +510,7 @@ func (s *Store) deleteWhere(ctx context.Context, class string, where storage.Con
 		return 0, err
 	}
 	del := qsql.Delete(s.table(class)).Suffix(`RETURNING "objectId"`)
-	if cond.sql != "TRUE" {
+	if cond.SQL != "TRUE" {
 		del = del.Where(cond)
 	}
 	sql, args, err := psql.Select("count(*)").
@@ -505,7 +544,7 @@ func (s *Store) AddRelation(ctx context.Context, r storage.Relation, relatedIDs 
 	if len(relatedIDs) == 0 {
 		return nil
 	}
-	jt := joinName(r.Field, r.OwningClass)
+	jt := sqlkit.JoinName(r.Field, r.OwningClass)
 	for attempt := 0; ; attempt++ {
 		missing, err := s.missingTables(ctx, []string{jt}) // cached after the first call
 		if err != nil {
@@ -548,7 +587,7 @@ func (s *Store) createJoinTable(ctx context.Context, field, class string) error 
 	if err != nil {
 		return s.wrap("create join table", err)
 	}
-	s.markTable(joinName(field, class), true)
+	s.markTable(sqlkit.JoinName(field, class), true)
 	return nil
 }
 
@@ -561,7 +600,7 @@ func (s *Store) RemoveRelation(ctx context.Context, r storage.Relation, relatedI
 	if len(relatedIDs) == 0 {
 		return nil
 	}
-	jt := joinName(r.Field, r.OwningClass)
+	jt := sqlkit.JoinName(r.Field, r.OwningClass)
 	if s.tx != nil {
 		missing, err := s.missingTables(ctx, []string{jt})
 		if err != nil || missing[jt] {

@@ -48,7 +48,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -61,6 +60,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 var (
@@ -159,7 +159,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if ns == "" {
 		ns = "public"
 	}
-	if !validIdent(ns) || len(ns) > maxIdentLen {
+	if !sqlkit.ValidIdent(ns) || len(ns) > maxIdentLen {
 		return nil, fmt.Errorf("postgres: invalid schema name %q: %w", ns, storage.ErrInvalidQuery)
 	}
 	s := &Store{
@@ -392,58 +392,23 @@ func (s *Store) missingTables(ctx context.Context, names []string) (map[string]b
 
 const maxIdentLen = 63 // NAMEDATALEN - 1
 
-// validIdent reports whether name matches ^[A-Za-z_][A-Za-z0-9_]*$.
-func validIdent(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 func quoteIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
-// quoteLiteral quotes s as an SQL string literal, for the few places (DDL)
-// that cannot take bind parameters; s is always a validated identifier.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 func checkClass(class string) error {
-	if !validIdent(class) || len(class) > maxIdentLen {
+	if !sqlkit.ValidIdent(class) || len(class) > maxIdentLen {
 		return fmt.Errorf("postgres: invalid class name %q: %w", class, storage.ErrInvalidQuery)
 	}
 	return nil
 }
 
-// splitPath validates a field name or dot path and returns its segments.
-func splitPath(field string) ([]string, error) {
-	segs := strings.Split(field, ".")
-	for _, seg := range segs {
-		if !validIdent(seg) {
-			return nil, fmt.Errorf("postgres: invalid field name %q: %w", field, storage.ErrInvalidQuery)
-		}
-	}
-	return segs, nil
-}
-
 // table returns the quoted, qualified name of a class's table.
 func (s *Store) table(class string) string { return s.nsq + "." + quoteIdent(class) }
-
-// joinName returns the name of a relation's join table.
-func joinName(field, class string) string { return "_Join:" + field + ":" + class }
 
 func checkRelation(r storage.Relation) error {
 	if err := checkClass(r.OwningClass); err != nil {
 		return err
 	}
-	if !validIdent(r.Field) || len(joinName(r.Field, r.OwningClass)) > maxIdentLen {
+	if !sqlkit.ValidIdent(r.Field) || len(sqlkit.JoinName(r.Field, r.OwningClass)) > maxIdentLen {
 		return fmt.Errorf("postgres: invalid relation field %q: %w", r.Field, storage.ErrInvalidQuery)
 	}
 	return nil
@@ -543,12 +508,4 @@ func fnv64(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
-}
-
-// rawOrEmpty returns the JSON document, {} for an empty one.
-func rawOrEmpty(b json.RawMessage) json.RawMessage {
-	if len(b) == 0 {
-		return json.RawMessage("{}")
-	}
-	return b
 }

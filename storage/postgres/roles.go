@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
 
 var _ storage.RoleResolver = (*Store)(nil)
@@ -19,12 +20,12 @@ func (s *Store) UserRoles(ctx context.Context, userID string) ([]string, error) 
 	defer s.lock()()
 	const role = "_Role"
 	sql := `WITH RECURSIVE r(id) AS (` +
-		`SELECT "owningId" FROM ` + s.table(joinName("users", role)) + ` WHERE "relatedId" = $1 ` +
-		`UNION SELECT j."owningId" FROM ` + s.table(joinName("roles", role)) + ` j JOIN r ON j."relatedId" = r.id) ` +
+		`SELECT "owningId" FROM ` + s.table(sqlkit.JoinName("users", role)) + ` WHERE "relatedId" = $1 ` +
+		`UNION SELECT j."owningId" FROM ` + s.table(sqlkit.JoinName("roles", role)) + ` j JOIN r ON j."relatedId" = r.id) ` +
 		`SELECT o."data" ->> 'name' FROM ` + s.table(role) + ` o JOIN r ON o."objectId" = r.id ` +
 		`WHERE o."data" ->> 'name' IS NOT NULL`
 	if s.tx != nil {
-		missing, err := s.missingTables(ctx, []string{role, joinName("users", role), joinName("roles", role)})
+		missing, err := s.missingTables(ctx, []string{role, sqlkit.JoinName("users", role), sqlkit.JoinName("roles", role)})
 		if err != nil {
 			return nil, err
 		}

@@ -14,68 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
-
-// schemaDoc is the JSON stored in "_SCHEMA"."schema".
-type schemaDoc struct {
-	Fields  map[string]storage.Field  `json:"fields"`
-	CLP     json.RawMessage           `json:"classLevelPermissions,omitempty"`
-	Indexes map[string]map[string]any `json:"indexes,omitempty"`
-	Unique  []uniqueDoc               `json:"unique,omitempty"`
-}
-
-type uniqueDoc struct {
-	Field           string `json:"field"`
-	CaseInsensitive bool   `json:"caseInsensitive,omitempty"`
-}
-
-func docFromClass(c storage.Class) *schemaDoc {
-	d := &schemaDoc{
-		Fields:  maps.Clone(c.Fields),
-		CLP:     c.CLP,
-		Indexes: maps.Clone(c.Indexes),
-	}
-	if d.Fields == nil {
-		d.Fields = map[string]storage.Field{}
-	}
-	for _, u := range c.Unique {
-		d.Unique = append(d.Unique, uniqueDoc(u))
-	}
-	return d
-}
-
-func (d *schemaDoc) class(name string) storage.Class {
-	c := storage.Class{Name: name, Fields: d.Fields, CLP: d.CLP, Indexes: d.Indexes}
-	if c.Fields == nil {
-		c.Fields = map[string]storage.Field{}
-	}
-	for _, u := range d.Unique {
-		c.Unique = append(c.Unique, storage.Unique(u))
-	}
-	return c
-}
-
-func (d *schemaDoc) clone() *schemaDoc {
-	n := *d
-	n.Fields = maps.Clone(d.Fields)
-	if n.Fields == nil {
-		n.Fields = map[string]storage.Field{}
-	}
-	n.Indexes = maps.Clone(d.Indexes)
-	n.Unique = slices.Clone(d.Unique)
-	return &n
-}
-
-func decodeSchema(class string, raw []byte) (*schemaDoc, error) {
-	var d schemaDoc
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, fmt.Errorf("postgres: schema of %s: %w", class, err)
-	}
-	if d.Fields == nil {
-		d.Fields = map[string]storage.Field{}
-	}
-	return &d, nil
-}
 
 // LoadSchema returns every class in _SCHEMA.
 func (s *Store) LoadSchema(ctx context.Context) ([]storage.Class, error) {
@@ -96,11 +36,11 @@ func (s *Store) LoadSchema(ctx context.Context) ([]storage.Class, error) {
 		if err := rows.Scan(&name, &raw); err != nil {
 			return nil, s.wrap("load schema", err)
 		}
-		d, err := decodeSchema(name, raw)
+		d, err := sqlkit.DecodeSchema(name, raw)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d.class(name))
+		out = append(out, d.Class(name))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap("load schema", err)
@@ -109,7 +49,7 @@ func (s *Store) LoadSchema(ctx context.Context) ([]storage.Class, error) {
 }
 
 // readSchema returns a class's schema, nil when the class does not exist.
-func (s *Store) readSchema(ctx context.Context, class string) (*schemaDoc, error) {
+func (s *Store) readSchema(ctx context.Context, class string) (*sqlkit.SchemaDoc, error) {
 	sql, args, err := psql.Select(`"schema"`).From(s.nsq+`."_SCHEMA"`).Where(`"className" = ?`, class).ToSql()
 	if err != nil {
 		return nil, err
@@ -122,7 +62,7 @@ func (s *Store) readSchema(ctx context.Context, class string) (*schemaDoc, error
 	if err != nil {
 		return nil, s.wrap("read schema", err)
 	}
-	return decodeSchema(class, raw)
+	return sqlkit.DecodeSchema(class, raw)
 }
 
 // CreateClass creates the class's _SCHEMA row, table, indexes and join
@@ -135,8 +75,8 @@ func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class
 	if err := checkFields(c.Name, c.Fields); err != nil {
 		return storage.Class{}, err
 	}
-	doc := docFromClass(c)
-	d, err := s.changeSchema(ctx, c.Name, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+	doc := sqlkit.DocFromClass(c)
+	d, err := s.changeSchema(ctx, c.Name, func(ctx context.Context, q querier, cur *sqlkit.SchemaDoc) (*schemaChange, error) {
 		if cur != nil {
 			return nil, fmt.Errorf("postgres: create class %s: %w", c.Name, storage.ErrClassExists)
 		}
@@ -165,7 +105,7 @@ func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class
 	if err != nil {
 		return storage.Class{}, err
 	}
-	return d.class(c.Name), nil
+	return d.Class(c.Name), nil
 }
 
 // AddFields adds the missing fields, creating the class when needed. The
@@ -182,13 +122,13 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 	// Fast path, without a lock or a transaction: nothing to add.
 	if cur, err := s.readSchema(ctx, class); err != nil {
 		return storage.Class{}, err
-	} else if cur != nil && hasAll(cur, fields) {
-		return cur.class(class), nil
+	} else if cur != nil && cur.HasFields(fields) {
+		return cur.Class(class), nil
 	}
-	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *sqlkit.SchemaDoc) (*schemaChange, error) {
 		ch := &schemaChange{}
 		if cur == nil {
-			ch.doc = &schemaDoc{Fields: maps.Clone(fields)}
+			ch.doc = &sqlkit.SchemaDoc{Fields: maps.Clone(fields)}
 			if ch.doc.Fields == nil {
 				ch.doc.Fields = map[string]storage.Field{}
 			}
@@ -197,10 +137,10 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 			s.addFieldDDL(ch, class, fields)
 			return ch, nil
 		}
-		if hasAll(cur, fields) {
+		if cur.HasFields(fields) {
 			return nil, nil
 		}
-		ch.doc = cur.clone()
+		ch.doc = cur.Clone()
 		added := map[string]storage.Field{}
 		for name, f := range fields {
 			if _, ok := cur.Fields[name]; !ok {
@@ -216,16 +156,7 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 	if err != nil {
 		return storage.Class{}, err
 	}
-	return d.class(class), nil
-}
-
-func hasAll(d *schemaDoc, fields map[string]storage.Field) bool {
-	for name := range fields {
-		if _, ok := d.Fields[name]; !ok {
-			return false
-		}
-	}
-	return true
+	return d.Class(class), nil
 }
 
 // UpdateClass changes permissions, fields and indexes in one transaction.
@@ -244,15 +175,15 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 		return storage.Class{}, err
 	}
 	for _, f := range u.DeleteFields {
-		if !validIdent(f) {
+		if !sqlkit.ValidIdent(f) {
 			return storage.Class{}, fmt.Errorf("postgres: invalid field name %q: %w", f, storage.ErrInvalidQuery)
 		}
 	}
-	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+	d, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *sqlkit.SchemaDoc) (*schemaChange, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("postgres: update class %s: %w", class, storage.ErrClassNotFound)
 		}
-		ch := &schemaChange{doc: cur.clone()}
+		ch := &schemaChange{doc: cur.Clone()}
 		doc := ch.doc
 		if u.CLP != nil {
 			doc.CLP = u.CLP
@@ -268,7 +199,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			}
 			delete(doc.Fields, f)
 			if def.Type == "Relation" {
-				jt := joinName(f, class)
+				jt := sqlkit.JoinName(f, class)
 				ch.ddl = append(ch.ddl, "DROP TABLE IF EXISTS "+s.nsq+"."+quoteIdent(jt))
 				ch.dropped = append(ch.dropped, jt)
 				continue
@@ -277,7 +208,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 			if def.Type == "GeoPoint" {
 				ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("geo", class, f)))
 			}
-			doc.Unique = slices.DeleteFunc(doc.Unique, func(x uniqueDoc) bool {
+			doc.Unique = slices.DeleteFunc(doc.Unique, func(x sqlkit.UniqueDoc) bool {
 				if x.Field == f {
 					ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("u", class, f)))
 					return true
@@ -285,7 +216,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 				return false
 			})
 			for name, keys := range doc.Indexes {
-				if indexUses(keys, f) {
+				if sqlkit.IndexUses(keys, f) {
 					ch.ddl = append(ch.ddl, "DROP INDEX IF EXISTS "+s.nsq+"."+quoteIdent(physName("i", class, name)))
 					delete(doc.Indexes, name)
 				}
@@ -374,16 +305,7 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 		// comes by, so its error is not the caller's.
 		_, _ = s.q.Exec(ctx, "VACUUM (ANALYZE) "+s.table(class))
 	}
-	return d.class(class), nil
-}
-
-func indexUses(keys map[string]any, field string) bool {
-	for k := range keys {
-		if k == field || strings.HasPrefix(k, field+".") {
-			return true
-		}
-	}
-	return false
+	return d.Class(class), nil
 }
 
 // DeleteClass drops the class's table and join tables and its _SCHEMA row.
@@ -392,7 +314,7 @@ func (s *Store) DeleteClass(ctx context.Context, class string, force bool) error
 	if err := checkClass(class); err != nil {
 		return err
 	}
-	_, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *schemaDoc) (*schemaChange, error) {
+	_, err := s.changeSchema(ctx, class, func(ctx context.Context, q querier, cur *sqlkit.SchemaDoc) (*schemaChange, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("postgres: delete class %s: %w", class, storage.ErrClassNotFound)
 		}
@@ -413,7 +335,7 @@ func (s *Store) DeleteClass(ctx context.Context, class string, force bool) error
 		joins := map[string]bool{}
 		for name, f := range cur.Fields {
 			if f.Type == "Relation" {
-				joins[joinName(name, class)] = true
+				joins[sqlkit.JoinName(name, class)] = true
 			}
 		}
 		rows, err := q.Query(ctx, `SELECT relname::text FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' AND left(relname, 6) = '_Join:'`, s.ns)
@@ -444,11 +366,11 @@ func (s *Store) DeleteClass(ctx context.Context, class string, force bool) error
 
 // schemaChange is what a schema operation does once it holds the lock.
 type schemaChange struct {
-	doc     *schemaDoc   // the schema afterwards; nil deletes the class
-	ddl     []string     // run first, in one round trip
-	dml     []sq.Sqlizer // run after the DDL
-	created []string     // tables created
-	dropped []string     // tables dropped
+	doc     *sqlkit.SchemaDoc // the schema afterwards; nil deletes the class
+	ddl     []string          // run first, in one round trip
+	dml     []sq.Sqlizer      // run after the DDL
+	created []string          // tables created
+	dropped []string          // tables dropped
 }
 
 // changeSchema runs a schema operation in a transaction (a savepoint inside
@@ -456,7 +378,7 @@ type schemaChange struct {
 // when the class does not exist) and returns the change, or nil for none.
 // The change's DDL, the _SCHEMA row and the notification commit together.
 // It returns the schema afterwards.
-func (s *Store) changeSchema(ctx context.Context, class string, plan func(context.Context, querier, *schemaDoc) (*schemaChange, error)) (*schemaDoc, error) {
+func (s *Store) changeSchema(ctx context.Context, class string, plan func(context.Context, querier, *sqlkit.SchemaDoc) (*schemaChange, error)) (*sqlkit.SchemaDoc, error) {
 	tx, err := s.q.Begin(ctx)
 	if err != nil {
 		return nil, s.wrap("schema change", err)
@@ -539,7 +461,7 @@ func (s *Store) changeSchema(ctx context.Context, class string, plan func(contex
 
 // lockSchema takes the class's schema lock and reads its schema, in one
 // round trip.
-func (s *Store) lockSchema(ctx context.Context, tx pgx.Tx, class string) (*schemaDoc, error) {
+func (s *Store) lockSchema(ctx context.Context, tx pgx.Tx, class string) (*sqlkit.SchemaDoc, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "parsego_class:"+s.ns+"."+class)
 	b.Queue(`SELECT "schema" FROM `+s.nsq+`."_SCHEMA" WHERE "className" = $1`, class)
@@ -559,17 +481,17 @@ func (s *Store) lockSchema(ctx context.Context, tx pgx.Tx, class string) (*schem
 	if err := br.Close(); err != nil {
 		return nil, s.wrap("read schema of "+class, err)
 	}
-	return decodeSchema(class, raw)
+	return sqlkit.DecodeSchema(class, raw)
 }
 
 // checkFields validates the names of fields (top-level identifiers) and the
 // join table names of Relation fields.
 func checkFields(class string, fields map[string]storage.Field) error {
 	for name, f := range fields {
-		if !validIdent(name) {
+		if !sqlkit.ValidIdent(name) {
 			return fmt.Errorf("postgres: invalid field name %q: %w", name, storage.ErrInvalidQuery)
 		}
-		if f.Type == "Relation" && len(joinName(name, class)) > maxIdentLen {
+		if f.Type == "Relation" && len(sqlkit.JoinName(name, class)) > maxIdentLen {
 			return fmt.Errorf("postgres: relation field %q of %s: join table name too long: %w", name, class, storage.ErrInvalidQuery)
 		}
 	}
@@ -586,10 +508,10 @@ func (s *Store) addFieldDDL(ch *schemaChange, class string, fields map[string]st
 		switch fields[name].Type {
 		case "Relation":
 			ch.ddl = append(ch.ddl, s.joinDDL(name, class)...)
-			ch.created = append(ch.created, joinName(name, class))
+			ch.created = append(ch.created, sqlkit.JoinName(name, class))
 		case "GeoPoint":
 			ch.ddl = append(ch.ddl, `CREATE INDEX IF NOT EXISTS `+quoteIdent(physName("geo", class, name))+` ON `+s.table(class)+
-				` ((`+s.nsq+`.parsego_lat("data"->`+quoteLiteral(name)+`)))`)
+				` ((`+s.nsq+`.parsego_lat("data"->`+sqlkit.QuoteLiteral(name)+`)))`)
 		}
 	}
 }
@@ -624,7 +546,7 @@ func (s *Store) classDDL(class string) []string {
 // by owner (RelatedTo, deletes); the second index serves lookups by related
 // object.
 func (s *Store) joinDDL(field, class string) []string {
-	t := s.nsq + "." + quoteIdent(joinName(field, class))
+	t := s.nsq + "." + quoteIdent(sqlkit.JoinName(field, class))
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (` +
 			`"owningId" text NOT NULL, ` +
@@ -636,8 +558,8 @@ func (s *Store) joinDDL(field, class string) []string {
 
 // uniqueDDL creates the unique index of a Unique constraint, named
 // u:<class>:<field> so that a violation maps back to the field.
-func (s *Store) uniqueDDL(class string, u uniqueDoc) (string, error) {
-	if !validIdent(u.Field) {
+func (s *Store) uniqueDDL(class string, u sqlkit.UniqueDoc) (string, error) {
+	if !sqlkit.ValidIdent(u.Field) {
 		return "", fmt.Errorf("postgres: invalid unique field %q: %w", u.Field, storage.ErrInvalidQuery)
 	}
 	var expr string
@@ -647,7 +569,7 @@ func (s *Store) uniqueDDL(class string, u uniqueDoc) (string, error) {
 	case "createdAt", "updatedAt":
 		expr = quoteIdent(u.Field)
 	default:
-		expr = `"data" ->> ` + quoteLiteral(u.Field)
+		expr = `"data" ->> ` + sqlkit.QuoteLiteral(u.Field)
 		if u.CaseInsensitive {
 			expr = "lower(" + expr + ")"
 		}
@@ -661,7 +583,7 @@ func (s *Store) uniqueDDL(class string, u uniqueDoc) (string, error) {
 // objectId, createdAt and updatedAt. An index on one Number field is on its
 // number column instead (numcols.go), which it adds, and includes "_rperm".
 func (s *Store) indexDDL(class, name string, keys map[string]any, fields map[string]storage.Field) ([]string, error) {
-	if !validIdent(name) {
+	if !sqlkit.ValidIdent(name) {
 		return nil, fmt.Errorf("postgres: invalid index name %q: %w", name, storage.ErrInvalidQuery)
 	}
 	if len(keys) == 0 {
@@ -685,13 +607,13 @@ func (s *Store) indexDDL(class, name string, keys map[string]any, fields map[str
 			pre = append(pre, s.numberColumnDDL(class, k))
 			expr, include = quoteIdent(numberColumn(k)), ` INCLUDE ("_rperm")`
 		default:
-			segs, err := splitPath(k)
+			segs, err := sqlkit.SplitPath(k)
 			if err != nil {
 				return nil, err
 			}
 			expr = `"data"`
 			for _, seg := range segs {
-				expr += " -> " + quoteLiteral(seg)
+				expr += " -> " + sqlkit.QuoteLiteral(seg)
 			}
 			expr = "(" + expr + ")"
 		}

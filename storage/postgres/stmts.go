@@ -1,6 +1,9 @@
 package postgres
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // stmtCache keeps the SQL text of the hot statements (get by id, insert,
 // update by id) by shape, so that squirrel builds each shape once rather
@@ -10,8 +13,14 @@ import "sync"
 // on which path lengths, whether an ACL check applies); every value is a
 // bind parameter. Classes are few and shapes repeat, so the cache stays
 // small; it never needs invalidating, since a dropped and recreated table
-// has the same name.
-type stmtCache struct{ m sync.Map }
+// has the same name. Clients choose the shapes of their queries, though:
+// past maxStmts entries, new shapes are built every time, not kept.
+type stmtCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxStmts = 10000
 
 // stmtKey names a cached statement: what it does, on which class, in which
 // shape. A struct, so that a lookup builds no string.
@@ -26,7 +35,11 @@ func (c *stmtCache) get(key stmtKey, build func() (string, error)) (string, erro
 	if err != nil {
 		return "", err
 	}
-	c.m.Store(key, sql)
+	if c.n.Load() < maxStmts {
+		if _, loaded := c.m.LoadOrStore(key, sql); !loaded {
+			c.n.Add(1)
+		}
+	}
 	return sql, nil
 }
 

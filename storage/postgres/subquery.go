@@ -1,6 +1,11 @@
 package postgres
 
-import "github.com/parsego/parse/storage"
+import (
+	"slices"
+
+	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
+)
 
 // Relational conditions run as subqueries in the statement of the query
 // they belong to. The subqueries are uncorrelated where they can be
@@ -28,7 +33,7 @@ func collectSubqueryTables(c storage.Cond, out []string) []string {
 		out = collectJoins(c.Where, out)
 	case storage.RelationHas:
 		if checkRelationField(c.Relation) == nil {
-			out = append(out, joinName(c.Relation.Field, c.Relation.OwningClass))
+			out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
 		}
 		if c.Related != nil {
 			out = collectSubqueryTables(*c.Related, out)
@@ -44,28 +49,28 @@ func checkRelationField(r storage.Relation) error {
 
 // innerSelect is "SELECT <col> FROM <class> WHERE <where> AND <acl>", or
 // ok false when the class's table is known not to exist.
-func (b *condBuilder) innerSelect(col, class string, where storage.Cond, perm []string, extra ...frag) (f frag, ok bool, err error) {
+func (b *condBuilder) innerSelect(col, class string, where storage.Cond, perm []string, extra ...sqlkit.Frag) (f sqlkit.Frag, ok bool, err error) {
 	if err := checkClass(class); err != nil {
-		return frag{}, false, err
+		return sqlkit.Frag{}, false, err
 	}
 	if b.missing[class] {
-		return frag{}, false, nil
+		return sqlkit.Frag{}, false, nil
 	}
 	// The inner class's conditions use no number columns: the builder's
 	// are the outer class's.
 	c, err := (&condBuilder{s: b.s, missing: b.missing}).build(where)
 	if err != nil {
-		return frag{}, false, err
+		return sqlkit.Frag{}, false, err
 	}
-	cond := join("AND", append([]frag{c, permCheck(`"_rperm"`, perm)}, extra...))
-	if cond.sql == "FALSE" {
-		return frag{}, false, nil
+	cond := sqlkit.Join("AND", append([]sqlkit.Frag{c, permCheck(`"_rperm"`, perm)}, extra...))
+	if cond.SQL == "FALSE" {
+		return sqlkit.Frag{}, false, nil
 	}
 	sql := "SELECT " + col + " FROM " + b.s.table(class)
-	if cond.sql != "TRUE" {
-		sql += " WHERE " + cond.sql
+	if cond.SQL != "TRUE" {
+		sql += " WHERE " + cond.SQL
 	}
-	return frag{sql: sql, args: cond.args}, true, nil
+	return sqlkit.Frag{SQL: sql, Args: cond.Args}, true, nil
 }
 
 // arrayElems is the FROM item of an array field's elements, as pe(v): no
@@ -75,62 +80,35 @@ func arrayElems(x string, xargs []any) (string, []any) {
 		append(append([]any{}, xargs...), xargs...)
 }
 
-func concatArgs(parts ...[]any) []any {
-	var out []any
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func (b *condBuilder) inQuery(c storage.InQuery) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) inQuery(c storage.InQuery) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
 	inner, ok, err := b.innerSelect(`"objectId"`, c.Class, c.Where, c.ReadPerm)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	f := fragFalse
-	if ok && t.column == "" {
-		x, xargs := t.json()
+	f := sqlkit.False
+	if ok && t.Column == "" {
+		x, xargs := targetJSON(t)
 		elems, eargs := arrayElems(x, xargs)
-		f = frag{
-			sql:  "(" + x + "->>'className' = ?::text AND " + x + "->>'objectId' IN (" + inner.sql + "))",
-			args: concatArgs(xargs, []any{c.Class}, xargs, inner.args),
+		f = sqlkit.Frag{
+			SQL:  "(" + x + "->>'className' = ?::text AND " + x + "->>'objectId' IN (" + inner.SQL + "))",
+			Args: slices.Concat(xargs, []any{c.Class}, xargs, inner.Args),
 		}
 		if !c.NotArray {
-			f = frag{
-				sql: "(" + f.sql + " OR EXISTS (SELECT 1 FROM " + elems +
-					" WHERE pe.v->>'className' = ?::text AND pe.v->>'objectId' IN (" + inner.sql + ")))",
-				args: concatArgs(f.args, eargs, []any{c.Class}, inner.args),
+			f = sqlkit.Frag{
+				SQL: "(" + f.SQL + " OR EXISTS (SELECT 1 FROM " + elems +
+					" WHERE pe.v->>'className' = ?::text AND pe.v->>'objectId' IN (" + inner.SQL + ")))",
+				Args: slices.Concat(f.Args, eargs, []any{c.Class}, inner.Args),
 			}
 		}
 	}
 	if c.Not {
-		return notInSubquery(t, f, inner, ok), nil
+		return sqlkit.NotInSubquery(t, present, f, inner, ok), nil
 	}
 	return f, nil
-}
-
-// notInSubquery is the negation of an InQuery or Select condition f with Parse's
-// rules on PostgreSQL (a $nin of the inner results): objects whose field is
-// present and not null and f does not hold, or every object when the inner
-// query matches nothing (an empty $nin).
-func notInSubquery(t target, f, inner frag, ok bool) frag {
-	if !ok {
-		return fragTrue
-	}
-	present := fragTrue
-	if t.column == "" {
-		x, xargs := t.json()
-		present = frag{sql: "jsonb_typeof(" + x + ") <> 'null'", args: xargs}
-	}
-	return join("OR", []frag{
-		{sql: "NOT EXISTS (" + inner.sql + ")", args: inner.args},
-		join("AND", []frag{present, not(f)}),
-	})
 }
 
 // columnJSON is a column's value as the jsonb a data field would hold.
@@ -142,101 +120,101 @@ func columnJSON(col string) string {
 		` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
 }
 
-func (b *condBuilder) selectCond(c storage.Select) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) selectCond(c storage.Select) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	k, err := resolveField(c.Key)
+	k, err := sqlkit.ResolveField(c.Key)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
 	var kx string
 	var kargs []any
-	if k.column != "" {
-		kx = columnJSON(k.column)
+	if k.Column != "" {
+		kx = columnJSON(k.Column)
 	} else {
-		kx, kargs = k.json()
+		kx, kargs = targetJSON(k)
 	}
-	notNull := frag{sql: "jsonb_typeof(" + kx + ") <> 'null'", args: kargs}
+	notNull := sqlkit.Frag{SQL: "jsonb_typeof(" + kx + ") <> 'null'", Args: kargs}
 	inner, ok, err := b.innerSelect(kx, c.Class, c.Where, c.ReadPerm, notNull)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	inner.args = append(append([]any{}, kargs...), inner.args...)
-	f := fragFalse
+	inner.Args = append(append([]any{}, kargs...), inner.Args...)
+	f := sqlkit.False
 	if ok {
-		if t.column != "" {
-			f = frag{sql: "(" + columnJSON(t.column) + " IN (" + inner.sql + "))", args: inner.args}
+		if t.Column != "" {
+			f = sqlkit.Frag{SQL: "(" + columnJSON(t.Column) + " IN (" + inner.SQL + "))", Args: inner.Args}
 		} else {
-			x, xargs := t.json()
+			x, xargs := targetJSON(t)
 			elems, eargs := arrayElems(x, xargs)
-			f = frag{sql: "(" + x + " IN (" + inner.sql + "))", args: concatArgs(xargs, inner.args)}
+			f = sqlkit.Frag{SQL: "(" + x + " IN (" + inner.SQL + "))", Args: slices.Concat(xargs, inner.Args)}
 			if !c.NotArray {
-				f = frag{
-					sql:  "(" + f.sql + " OR EXISTS (SELECT 1 FROM " + elems + " WHERE pe.v IN (" + inner.sql + ")))",
-					args: concatArgs(f.args, eargs, inner.args),
+				f = sqlkit.Frag{
+					SQL:  "(" + f.SQL + " OR EXISTS (SELECT 1 FROM " + elems + " WHERE pe.v IN (" + inner.SQL + ")))",
+					Args: slices.Concat(f.Args, eargs, inner.Args),
 				}
 			}
 		}
 	}
 	if c.Not {
-		return notInSubquery(t, f, inner, ok), nil
+		return sqlkit.NotInSubquery(t, present, f, inner, ok), nil
 	}
 	return f, nil
 }
 
-func (b *condBuilder) containedBy(c storage.ContainedBy) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) containedBy(c storage.ContainedBy) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	if t.column != "" {
-		return fragTrue, nil // never an array
+	if t.Column != "" {
+		return sqlkit.True, nil // never an array
 	}
 	vals := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
-		jv, err := toJSONValue(v)
+		jv, err := sqlkit.ValueOf(v)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
-		vals = append(vals, string(jv.json))
+		vals = append(vals, string(jv.JSON))
 	}
-	x, xargs := t.json()
+	x, xargs := targetJSON(t)
 	elems, eargs := arrayElems(x, xargs)
-	return frag{
-		sql:  "NOT EXISTS (SELECT 1 FROM " + elems + " WHERE NOT (pe.v = ANY(?::text[]::jsonb[])))",
-		args: append(eargs, vals),
+	return sqlkit.Frag{
+		SQL:  "NOT EXISTS (SELECT 1 FROM " + elems + " WHERE NOT (pe.v = ANY(?::text[]::jsonb[])))",
+		Args: append(eargs, vals),
 	}, nil
 }
 
-func (b *condBuilder) relationHas(c storage.RelationHas) (frag, error) {
+func (b *condBuilder) relationHas(c storage.RelationHas) (sqlkit.Frag, error) {
 	if err := checkRelationField(c.Relation); err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	jt := joinName(c.Relation.Field, c.Relation.OwningClass)
-	f := fragFalse
+	jt := sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass)
+	f := sqlkit.False
 	switch {
 	case b.missing[jt]:
 	case c.Related != nil:
 		inner, ok, err := b.innerSelect(`"objectId"`, c.Related.Class, c.Related.Where, c.Related.ReadPerm)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
 		if ok {
-			f = frag{
-				sql:  `"objectId" IN (SELECT "owningId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "relatedId" IN (` + inner.sql + `))`,
-				args: inner.args,
+			f = sqlkit.Frag{
+				SQL:  `"objectId" IN (SELECT "owningId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "relatedId" IN (` + inner.SQL + `))`,
+				Args: inner.Args,
 			}
 		}
 	case len(c.RelatedIDs) > 0:
-		f = frag{
-			sql:  `"objectId" IN (SELECT "owningId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "relatedId" = ANY(?::text[]))`,
-			args: []any{c.RelatedIDs},
+		f = sqlkit.Frag{
+			SQL:  `"objectId" IN (SELECT "owningId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "relatedId" = ANY(?::text[]))`,
+			Args: []any{c.RelatedIDs},
 		}
 	}
 	if c.Not {
-		return not(f), nil
+		return sqlkit.Not(f), nil
 	}
 	return f, nil
 }

@@ -11,71 +11,8 @@ import (
 	"time"
 
 	"github.com/parsego/parse/storage"
+	"github.com/parsego/parse/storage/internal/sqlkit"
 )
-
-// frag is a piece of SQL with "?" placeholders and their arguments; the root
-// statement's builder numbers them.
-type frag struct {
-	sql  string
-	args []any
-}
-
-func (f frag) ToSql() (string, []any, error) { return f.sql, f.args, nil }
-
-var (
-	fragTrue  = frag{sql: "TRUE"}
-	fragFalse = frag{sql: "FALSE"}
-)
-
-// not negates f. Conditions are built so that in a positive context an SQL
-// NULL (a missing field) acts as false and index conditions stay sargable;
-// under NOT the NULL must become false first, or Ne and Nor would not match
-// objects lacking the field.
-func not(f frag) frag {
-	switch f.sql {
-	case "TRUE":
-		return fragFalse
-	case "FALSE":
-		return fragTrue
-	}
-	return frag{sql: "NOT COALESCE(" + f.sql + ", FALSE)", args: f.args}
-}
-
-// join combines conditions with AND or OR, simplifying constants.
-func join(op string, parts []frag) frag {
-	absorbing, neutral := fragFalse, fragTrue // AND
-	if op == "OR" {
-		absorbing, neutral = fragTrue, fragFalse
-	}
-	var keep []frag
-	for _, p := range parts {
-		switch p.sql {
-		case absorbing.sql:
-			return absorbing
-		case neutral.sql:
-			continue
-		}
-		keep = append(keep, p)
-	}
-	switch len(keep) {
-	case 0:
-		return neutral
-	case 1:
-		return keep[0]
-	}
-	var b strings.Builder
-	var args []any
-	b.WriteByte('(')
-	for i, p := range keep {
-		if i > 0 {
-			b.WriteString(" " + op + " ")
-		}
-		b.WriteString(p.sql)
-		args = append(args, p.args...)
-	}
-	b.WriteByte(')')
-	return frag{sql: b.String(), args: args}
-}
 
 // condBuilder translates storage.Cond into SQL on one class's table.
 type condBuilder struct {
@@ -101,7 +38,7 @@ func collectJoins(c storage.Cond, out []string) []string {
 		}
 	case storage.RelatedTo:
 		if checkRelation(c.Relation) == nil {
-			out = append(out, joinName(c.Relation.Field, c.Relation.OwningClass))
+			out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
 		}
 	case storage.InQuery, storage.Select, storage.RelationHas:
 		out = collectSubqueryTables(c, out)
@@ -109,23 +46,23 @@ func collectJoins(c storage.Cond, out []string) []string {
 	return out
 }
 
-func (b *condBuilder) build(c storage.Cond) (frag, error) {
+func (b *condBuilder) build(c storage.Cond) (sqlkit.Frag, error) {
 	switch c := c.(type) {
 	case nil:
-		return fragTrue, nil
+		return sqlkit.True, nil
 	case storage.And:
 		return b.list("AND", c)
 	case storage.Or:
 		return b.list("OR", c)
 	case storage.Nor:
 		f, err := b.list("OR", c)
-		return not(f), err
+		return sqlkit.Not(f), err
 	case storage.Cmp:
 		return b.cmp(c, false)
 	case storage.In:
-		t, err := resolveField(c.Field)
+		t, err := sqlkit.ResolveField(c.Field)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
 		f, err := b.eqAny(t, c.Values)
 		if c.Not {
@@ -159,17 +96,17 @@ func (b *condBuilder) build(c storage.Cond) (frag, error) {
 	case storage.RelationHas:
 		return b.relationHas(c)
 	}
-	return frag{}, fmt.Errorf("postgres: condition %T: %w", c, storage.ErrUnsupported)
+	return sqlkit.Frag{}, fmt.Errorf("postgres: condition %T: %w", c, storage.ErrUnsupported)
 }
 
-func (b *condBuilder) list(op string, cs []storage.Cond) (frag, error) {
-	parts := make([]frag, 0, len(cs))
+func (b *condBuilder) list(op string, cs []storage.Cond) (sqlkit.Frag, error) {
+	parts := make([]sqlkit.Frag, 0, len(cs))
 	var closed map[int]bool
 	if op == "AND" {
 		closed = closedRanges(cs)
 	}
 	for i, c := range cs {
-		var f frag
+		var f sqlkit.Frag
 		var err error
 		if closed[i] {
 			f, err = b.cmp(c.(storage.Cmp), true)
@@ -177,52 +114,34 @@ func (b *condBuilder) list(op string, cs []storage.Cond) (frag, error) {
 			f, err = b.build(c)
 		}
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
 		parts = append(parts, f)
 	}
-	return join(op, parts), nil
+	return sqlkit.Join(op, parts), nil
 }
 
-// target is where a condition's field lives: a column, or a path in data.
-type target struct {
-	column string   // "objectId", "createdAt", "updatedAt"; "" for data
-	segs   []string // the path in data
-}
-
-func resolveField(field string) (target, error) {
-	switch field {
-	case "objectId", "createdAt", "updatedAt":
-		return target{column: field}, nil
-	}
-	segs, err := splitPath(field)
-	if err != nil {
-		return target{}, err
-	}
-	return target{segs: segs}, nil
-}
-
-// json returns the field's JSON value: "data"->$a->$b. Path segments are
+// targetJSON returns the field's JSON value: "data"->$a->$b. Path segments are
 // bind parameters; with PostgreSQL's custom plans an expression index on
 // ("data"->'f') still matches.
-func (t target) json() (string, []any) {
+func targetJSON(t sqlkit.Target) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`"data"`)
-	args := make([]any, len(t.segs))
-	for i, seg := range t.segs {
+	args := make([]any, len(t.Segs))
+	for i, seg := range t.Segs {
 		b.WriteString("->?::text")
 		args[i] = seg
 	}
 	return b.String(), args
 }
 
-// text returns the field's value as text ("data"->$a->>$b).
-func (t target) text() (string, []any) {
+// targetText returns the field's value as text ("data"->$a->>$b).
+func targetText(t sqlkit.Target) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`"data"`)
-	args := make([]any, len(t.segs))
-	for i, seg := range t.segs {
-		if i == len(t.segs)-1 {
+	args := make([]any, len(t.Segs))
+	for i, seg := range t.Segs {
+		if i == len(t.Segs)-1 {
 			b.WriteString("->>?::text")
 		} else {
 			b.WriteString("->?::text")
@@ -248,124 +167,23 @@ func wrapPath(segs []string, v []byte) []byte {
 	return b.Bytes()
 }
 
-// value kinds.
-const (
-	kindNull = iota
-	kindNumber
-	kindString
-	kindBool
-	kindObject // including Dates
-	kindArray
-)
-
-// jsonValue is a condition value in storage encoding.
-type jsonValue struct {
-	kind int
-	json []byte
-	time time.Time // for Dates
-	str  string    // for strings
-	date bool
-	// tagged: a Pointer or a Date, whose storage encoding has a fixed set
-	// of keys, so that containment of one in a stored value of the same
-	// type is equality and needs no exact check.
-	tagged bool
-}
-
-const isoMillis = "2006-01-02T15:04:05.000Z"
-
-func dateJSON(t time.Time) []byte {
-	return []byte(`{"__type":"Date","iso":"` + t.UTC().Format(isoMillis) + `"}`)
-}
-
-func toJSONValue(v any) (jsonValue, error) {
-	switch x := v.(type) {
-	case nil:
-		return jsonValue{kind: kindNull, json: []byte("null")}, nil
-	case bool:
-		return jsonValue{kind: kindBool, json: []byte(strconv.FormatBool(x))}, nil
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return jsonValue{}, fmt.Errorf("postgres: condition value %v: %w", x, storage.ErrInvalidQuery)
-		}
-		b, _ := json.Marshal(x)
-		return jsonValue{kind: kindNumber, json: b}, nil
-	case float32:
-		return toJSONValue(float64(x))
-	case int:
-		return jsonValue{kind: kindNumber, json: []byte(strconv.Itoa(x))}, nil
-	case int64:
-		return jsonValue{kind: kindNumber, json: []byte(strconv.FormatInt(x, 10))}, nil
-	case json.Number:
-		return toJSONValue(json.RawMessage(x))
-	case string:
-		b, _ := json.Marshal(x)
-		return jsonValue{kind: kindString, json: b, str: x}, nil
-	case time.Time:
-		return jsonValue{kind: kindObject, json: dateJSON(x), time: x, date: true, tagged: true}, nil
-	case json.RawMessage:
-		return rawValue(x)
-	}
-	return jsonValue{}, fmt.Errorf("postgres: condition value of type %T: %w", v, storage.ErrInvalidQuery)
-}
-
-func rawValue(raw json.RawMessage) (jsonValue, error) {
-	raw = bytes.TrimSpace(raw)
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return jsonValue{}, fmt.Errorf("postgres: condition value %s: %w", raw, storage.ErrInvalidQuery)
-	}
-	switch x := v.(type) {
-	case nil:
-		return jsonValue{kind: kindNull, json: []byte("null")}, nil
-	case bool:
-		return jsonValue{kind: kindBool, json: raw}, nil
-	case float64:
-		return jsonValue{kind: kindNumber, json: raw}, nil
-	case string:
-		return jsonValue{kind: kindString, json: raw, str: x}, nil
-	case []any:
-		return jsonValue{kind: kindArray, json: raw}, nil
-	case map[string]any:
-		jv := jsonValue{kind: kindObject, json: raw}
-		switch x["__type"] {
-		case "Pointer":
-			_, c := x["className"].(string)
-			_, o := x["objectId"].(string)
-			jv.tagged = c && o && len(x) == 3
-		case "Date":
-			_, iso := x["iso"].(string)
-			jv.tagged = iso && len(x) == 2
-		}
-		// A Date in storage encoding compares like a time.Time.
-		if x["__type"] == "Date" {
-			if iso, ok := x["iso"].(string); ok {
-				if t, err := time.Parse(time.RFC3339Nano, iso); err == nil {
-					jv.time, jv.date = t, true
-				}
-			}
-		}
-		return jv, nil
-	}
-	return jsonValue{}, fmt.Errorf("postgres: condition value %s: %w", raw, storage.ErrInvalidQuery)
-}
-
 // cmp is one comparison; closed marks a bound of a closed range (see
 // closedRanges).
-func (b *condBuilder) cmp(c storage.Cmp, closed bool) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) cmp(c storage.Cmp, closed bool) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
 	switch c.Op {
 	case storage.Eq:
 		return b.eqAny(t, []any{c.Value})
 	case storage.Ne:
 		f, err := b.eqAny(t, []any{c.Value})
-		return not(f), err
+		return sqlkit.Not(f), err
 	case storage.Lt, storage.Lte, storage.Gt, storage.Gte:
 		return b.compare(t, c.Op, c.Value, closed)
 	}
-	return frag{}, fmt.Errorf("postgres: comparison %d: %w", c.Op, storage.ErrUnsupported)
+	return sqlkit.Frag{}, fmt.Errorf("postgres: comparison %d: %w", c.Op, storage.ErrUnsupported)
 }
 
 // eqAny holds when the field equals one of vals, an array field also
@@ -379,20 +197,20 @@ func (b *condBuilder) cmp(c storage.Cmp, closed bool) (frag, error) {
 // matching every key is equality. Other objects and arrays are containment
 // documents {"f":v} and {"f":[v]} followed by an exact comparison, since
 // containment is only a superset test for them.
-func (b *condBuilder) eqAny(t target, vals []any) (frag, error) {
-	if t.column != "" {
-		return eqColumn(t.column, vals)
+func (b *condBuilder) eqAny(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
+	if t.Column != "" {
+		return eqColumn(t.Column, vals)
 	}
 	var path strings.Builder
 	var docs, exact, elems []string
 	var hasNull bool
-	field := jsonpathField(t.segs)
+	field := jsonpathField(t.Segs)
 	for _, v := range vals {
-		jv, err := toJSONValue(v)
+		jv, err := sqlkit.ValueOf(v)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
-		if jv.kind == kindNull {
+		if jv.Kind == sqlkit.KindNull {
 			hasNull = true
 			continue
 		}
@@ -403,33 +221,33 @@ func (b *condBuilder) eqAny(t target, vals []any) (frag, error) {
 			path.WriteString(pred)
 			continue
 		}
-		docs = append(docs, string(wrapPath(t.segs, jv.json)))
-		exact = append(exact, string(jv.json))
-		if jv.kind != kindArray {
-			docs = append(docs, string(wrapPath(t.segs, append(append([]byte{'['}, jv.json...), ']'))))
-			elems = append(elems, string(jv.json))
+		docs = append(docs, string(wrapPath(t.Segs, jv.JSON)))
+		exact = append(exact, string(jv.JSON))
+		if jv.Kind != sqlkit.KindArray {
+			docs = append(docs, string(wrapPath(t.Segs, append(append([]byte{'['}, jv.JSON...), ']'))))
+			elems = append(elems, string(jv.JSON))
 		}
 	}
-	var parts []frag
+	var parts []sqlkit.Frag
 	if path.Len() > 0 {
-		parts = append(parts, frag{sql: `"data" @@ ?::jsonpath`, args: []any{path.String()}})
+		parts = append(parts, sqlkit.Frag{SQL: `"data" @@ ?::jsonpath`, Args: []any{path.String()}})
 	}
 	if len(docs) > 0 {
-		x, xargs := t.json()
+		x, xargs := targetJSON(t)
 		args := append([]any{docs}, xargs...)
 		args = append(args, exact)
 		args = append(args, xargs...)
 		args = append(args, elems)
-		parts = append(parts, frag{
-			sql: `("data" @> ANY(?::text[]::jsonb[]) AND (` + x + ` = ANY(?::text[]::jsonb[]) OR ` +
+		parts = append(parts, sqlkit.Frag{
+			SQL: `("data" @> ANY(?::text[]::jsonb[]) AND (` + x + ` = ANY(?::text[]::jsonb[]) OR ` +
 				b.s.nsq + `.parsego_array_has_any(` + x + `, ?::text[]::jsonb[])))`,
-			args: args,
+			Args: args,
 		})
 	}
 	if hasNull {
 		parts = append(parts, isNull(t))
 	}
-	return join("OR", parts), nil
+	return sqlkit.Join("OR", parts), nil
 }
 
 // jsonpathField is the jsonpath of a field: $."a"."b".
@@ -448,19 +266,19 @@ func jsonpathField(segs []string) string {
 // whose string escapes jsonpath shares; numbers are rewritten in Go's
 // shortest form, which the jsonpath grammar takes whatever spelling the
 // client sent.
-func jsonpathEq(field string, jv jsonValue) (string, bool) {
+func jsonpathEq(field string, jv sqlkit.Value) (string, bool) {
 	if !jsonpathable(jv) {
 		return "", false
 	}
-	switch jv.kind {
-	case kindString, kindBool:
-		return field + " == " + string(jv.json), true
-	case kindNumber:
-		f, _ := strconv.ParseFloat(string(jv.json), 64)
+	switch jv.Kind {
+	case sqlkit.KindString, sqlkit.KindBool:
+		return field + " == " + string(jv.JSON), true
+	case sqlkit.KindNumber:
+		f, _ := strconv.ParseFloat(string(jv.JSON), 64)
 		return field + " == " + strconv.FormatFloat(f, 'g', -1, 64), true
-	case kindObject:
+	case sqlkit.KindObject:
 		var m map[string]string
-		if json.Unmarshal(jv.json, &m) != nil {
+		if json.Unmarshal(jv.JSON, &m) != nil {
 			return "", false
 		}
 		keys := make([]string, 0, len(m))
@@ -487,15 +305,15 @@ func jsonpathEq(field string, jv jsonValue) (string, bool) {
 
 // jsonpathable reports whether jsonpathEq takes jv: a string, boolean,
 // finite number, Pointer or Date.
-func jsonpathable(jv jsonValue) bool {
-	switch jv.kind {
-	case kindString, kindBool:
+func jsonpathable(jv sqlkit.Value) bool {
+	switch jv.Kind {
+	case sqlkit.KindString, sqlkit.KindBool:
 		return true
-	case kindNumber:
-		f, err := strconv.ParseFloat(string(jv.json), 64)
+	case sqlkit.KindNumber:
+		f, err := strconv.ParseFloat(string(jv.JSON), 64)
 		return err == nil && !math.IsInf(f, 0)
-	case kindObject:
-		return jv.tagged
+	case sqlkit.KindObject:
+		return jv.Tagged
 	}
 	return false
 }
@@ -527,8 +345,8 @@ func equalitiesOnly(c storage.Cond) bool {
 
 func jsonpathValues(vals []any) bool {
 	for _, v := range vals {
-		jv, err := toJSONValue(v)
-		if err != nil || !jsonpathable(jv) && jv.kind != kindNull {
+		jv, err := sqlkit.ValueOf(v)
+		if err != nil || !jsonpathable(jv) && jv.Kind != sqlkit.KindNull {
 			return false
 		}
 	}
@@ -544,49 +362,51 @@ func jsonString(s string) []byte {
 // notIn negates the In condition f on t: the field must be present, as
 // for the reference's NOT IN (a missing field is SQL NULL there). An empty
 // In (FALSE) negates to TRUE, which holds for every object.
-func notIn(t target, f frag) frag {
-	if t.column != "" || f.sql == "FALSE" {
-		return not(f)
+func notIn(t sqlkit.Target, f sqlkit.Frag) sqlkit.Frag {
+	if t.Column != "" || f.SQL == "FALSE" {
+		return sqlkit.Not(f)
 	}
-	x, args := t.json()
-	present := frag{sql: "jsonb_typeof(" + x + ") <> 'null'", args: args}
-	return join("AND", []frag{present, not(f)})
+	return sqlkit.Join("AND", []sqlkit.Frag{present(t), sqlkit.Not(f)})
+}
+
+// present holds when the field is present and not null.
+func present(t sqlkit.Target) sqlkit.Frag {
+	x, args := targetJSON(t)
+	return sqlkit.Frag{SQL: "jsonb_typeof(" + x + ") <> 'null'", Args: args}
 }
 
 // isNull holds when the field is missing or null.
-func isNull(t target) frag {
-	x, args := t.json()
-	return frag{sql: "COALESCE(jsonb_typeof(" + x + "), 'null') = 'null'", args: args}
+func isNull(t sqlkit.Target) sqlkit.Frag {
+	x, args := targetJSON(t)
+	return sqlkit.Frag{SQL: "COALESCE(jsonb_typeof(" + x + "), 'null') = 'null'", Args: args}
 }
 
 // eqColumn compares objectId (with strings) or createdAt/updatedAt (with
 // Dates); values of other types never match, and neither does null since
 // the columns are never null.
-func eqColumn(col string, vals []any) (frag, error) {
+func eqColumn(col string, vals []any) (sqlkit.Frag, error) {
 	var strs []string
 	var times []time.Time
 	for _, v := range vals {
-		jv, err := toJSONValue(v)
+		jv, err := sqlkit.ValueOf(v)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
 		switch {
-		case col == "objectId" && jv.kind == kindString:
-			strs = append(strs, jv.str)
-		case col != "objectId" && jv.date:
-			times = append(times, jv.time)
+		case col == "objectId" && jv.Kind == sqlkit.KindString:
+			strs = append(strs, jv.Str)
+		case col != "objectId" && jv.Date:
+			times = append(times, jv.Time)
 		}
 	}
 	switch {
 	case len(strs) > 0:
-		return frag{sql: `"objectId" = ANY(?::text[])`, args: []any{strs}}, nil
+		return sqlkit.Frag{SQL: `"objectId" = ANY(?::text[])`, Args: []any{strs}}, nil
 	case len(times) > 0:
-		return frag{sql: quoteIdent(col) + ` = ANY(?::timestamptz[])`, args: []any{times}}, nil
+		return sqlkit.Frag{SQL: quoteIdent(col) + ` = ANY(?::timestamptz[])`, Args: []any{times}}, nil
 	}
-	return fragFalse, nil
+	return sqlkit.False, nil
 }
-
-var cmpOps = map[storage.CmpOp]string{storage.Lt: "<", storage.Lte: "<=", storage.Gt: ">", storage.Gte: ">="}
 
 // closedRanges returns the indexes of the comparisons among cs that bound a
 // data path from below and from above with values of one JSON type (not
@@ -602,17 +422,17 @@ func closedRanges(cs []storage.Cond) map[int]bool {
 		if !ok || cmp.Op < storage.Lt || cmp.Op > storage.Gte {
 			continue
 		}
-		jv, err := toJSONValue(cmp.Value)
-		if err != nil || jv.date || jv.kind != kindNumber && jv.kind != kindString && jv.kind != kindBool {
+		jv, err := sqlkit.ValueOf(cmp.Value)
+		if err != nil || jv.Date || jv.Kind != sqlkit.KindNumber && jv.Kind != sqlkit.KindString && jv.Kind != sqlkit.KindBool {
 			continue
 		}
-		if t, err := resolveField(cmp.Field); err != nil || t.column != "" {
+		if t, err := sqlkit.ResolveField(cmp.Field); err != nil || t.Column != "" {
 			continue
 		}
 		if byKey == nil {
 			byKey = map[string]*bounds{}
 		}
-		key := cmp.Field + "\x00" + strconv.Itoa(jv.kind)
+		key := cmp.Field + "\x00" + strconv.Itoa(jv.Kind)
 		bd := byKey[key]
 		if bd == nil {
 			bd = &bounds{}
@@ -643,159 +463,158 @@ func closedRanges(cs []storage.Cond) map[int]bool {
 // strings and booleans compare as jsonb (which a btree index on ("data"->'f')
 // serves), Dates by their ISO strings (a fixed-width UTC format, so byte
 // order is time order). A bound of a closed range needs no type test.
-func (b *condBuilder) compare(t target, op storage.CmpOp, v any, closed bool) (frag, error) {
-	jv, err := toJSONValue(v)
+func (b *condBuilder) compare(t sqlkit.Target, op storage.CmpOp, v any, closed bool) (sqlkit.Frag, error) {
+	jv, err := sqlkit.ValueOf(v)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	sqlOp := cmpOps[op]
-	if t.column != "" {
+	sqlOp := sqlkit.CmpOps[op]
+	if t.Column != "" {
 		switch {
-		case t.column == "objectId" && jv.kind == kindString:
-			return frag{sql: `"objectId" ` + sqlOp + ` ?`, args: []any{jv.str}}, nil
-		case t.column != "objectId" && jv.date:
-			return frag{sql: quoteIdent(t.column) + " " + sqlOp + " ?::timestamptz", args: []any{jv.time}}, nil
+		case t.Column == "objectId" && jv.Kind == sqlkit.KindString:
+			return sqlkit.Frag{SQL: `"objectId" ` + sqlOp + ` ?`, Args: []any{jv.Str}}, nil
+		case t.Column != "objectId" && jv.Date:
+			return sqlkit.Frag{SQL: quoteIdent(t.Column) + " " + sqlOp + " ?::timestamptz", Args: []any{jv.Time}}, nil
 		}
-		return fragFalse, nil
+		return sqlkit.False, nil
 	}
 	if f, ok := b.numberCompare(t, op, jv); ok {
 		return f, nil
 	}
-	x, xargs := t.json()
-	if jv.date {
-		return frag{
-			sql:  "(" + x + `->>'__type' = 'Date' AND (` + x + `->>'iso') COLLATE "C" ` + sqlOp + " ?::text)",
-			args: append(append(xargs, xargs...), jv.time.UTC().Format(isoMillis)),
+	x, xargs := targetJSON(t)
+	if jv.Date {
+		return sqlkit.Frag{
+			SQL:  "(" + x + `->>'__type' = 'Date' AND (` + x + `->>'iso') COLLATE "C" ` + sqlOp + " ?::text)",
+			Args: append(append(xargs, xargs...), jv.Time.UTC().Format(sqlkit.ISOMillis)),
 		}, nil
 	}
 	if closed {
-		return frag{sql: x + " " + sqlOp + " ?::jsonb", args: append(xargs, string(jv.json))}, nil
+		return sqlkit.Frag{SQL: x + " " + sqlOp + " ?::jsonb", Args: append(xargs, string(jv.JSON))}, nil
 	}
 	var typ string
-	switch jv.kind {
-	case kindNumber:
+	switch jv.Kind {
+	case sqlkit.KindNumber:
 		typ = "number"
-	case kindString:
+	case sqlkit.KindString:
 		typ = "string"
-	case kindBool:
+	case sqlkit.KindBool:
 		typ = "boolean"
 	default:
-		return frag{}, fmt.Errorf("postgres: %s with %s: %w", op, jv.json, storage.ErrInvalidQuery)
+		return sqlkit.Frag{}, fmt.Errorf("postgres: %s with %s: %w", op, jv.JSON, storage.ErrInvalidQuery)
 	}
-	return frag{
-		sql:  "(jsonb_typeof(" + x + ") = '" + typ + "' AND " + x + " " + sqlOp + " ?::jsonb)",
-		args: append(append(xargs, xargs...), string(jv.json)),
+	return sqlkit.Frag{
+		SQL:  "(jsonb_typeof(" + x + ") = '" + typ + "' AND " + x + " " + sqlOp + " ?::jsonb)",
+		Args: append(append(xargs, xargs...), string(jv.JSON)),
 	}, nil
 }
 
 // numberCompare compares a field that has a number column with a number:
 // the column holds only the field's numbers, so no type test is needed.
-func (b *condBuilder) numberCompare(t target, op storage.CmpOp, jv jsonValue) (frag, bool) {
-	if jv.kind != kindNumber || len(t.segs) != 1 || !b.nums[t.segs[0]] {
-		return frag{}, false
+func (b *condBuilder) numberCompare(t sqlkit.Target, op storage.CmpOp, jv sqlkit.Value) (sqlkit.Frag, bool) {
+	if jv.Kind != sqlkit.KindNumber || len(t.Segs) != 1 || !b.nums[t.Segs[0]] {
+		return sqlkit.Frag{}, false
 	}
-	field := t.segs[0]
-	f, err := strconv.ParseFloat(string(jv.json), 64)
+	field := t.Segs[0]
+	f, err := strconv.ParseFloat(string(jv.JSON), 64)
 	if err != nil {
-		return frag{}, false
+		return sqlkit.Frag{}, false
 	}
-	return frag{sql: quoteIdent(numberColumn(field)) + " " + cmpOps[op] + " ?::float8", args: []any{f}}, true
+	return sqlkit.Frag{SQL: quoteIdent(numberColumn(field)) + " " + sqlkit.CmpOps[op] + " ?::float8", Args: []any{f}}, true
 }
 
-func (b *condBuilder) exists(c storage.Exists) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) exists(c storage.Exists) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	if t.column != "" {
+	if t.Column != "" {
 		if c.Exists {
-			return fragTrue, nil
+			return sqlkit.True, nil
 		}
-		return fragFalse, nil
+		return sqlkit.False, nil
 	}
 	if !c.Exists {
 		return isNull(t), nil
 	}
-	x, args := t.json()
-	return frag{sql: "jsonb_typeof(" + x + ") <> 'null'", args: args}, nil
+	return present(t), nil
 }
 
 // all holds when the array field contains every value: one containment
 // document {"f":[v1,v2,...]} (GIN), then an exact element test when a value
 // is structured. An empty All matches nothing, as on MongoDB.
-func (b *condBuilder) all(c storage.All) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) all(c storage.All) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	if t.column != "" || len(c.Values) == 0 {
-		return fragFalse, nil
+	if t.Column != "" || len(c.Values) == 0 {
+		return sqlkit.False, nil
 	}
 	var arr bytes.Buffer
 	var exact []string
 	structured := false
 	arr.WriteByte('[')
 	for i, v := range c.Values {
-		jv, err := toJSONValue(v)
+		jv, err := sqlkit.ValueOf(v)
 		if err != nil {
-			return frag{}, err
+			return sqlkit.Frag{}, err
 		}
 		if i > 0 {
 			arr.WriteByte(',')
 		}
-		arr.Write(jv.json)
-		exact = append(exact, string(jv.json))
-		if jv.kind == kindArray || jv.kind == kindObject && !jv.tagged {
+		arr.Write(jv.JSON)
+		exact = append(exact, string(jv.JSON))
+		if jv.Kind == sqlkit.KindArray || jv.Kind == sqlkit.KindObject && !jv.Tagged {
 			structured = true
 		}
 	}
 	arr.WriteByte(']')
-	f := frag{sql: `"data" @> ?::jsonb`, args: []any{string(wrapPath(t.segs, arr.Bytes()))}}
+	f := sqlkit.Frag{SQL: `"data" @> ?::jsonb`, Args: []any{string(wrapPath(t.Segs, arr.Bytes()))}}
 	if structured {
-		x, xargs := t.json()
-		f = frag{
-			sql:  `("data" @> ?::jsonb AND ` + b.s.nsq + `.parsego_array_has_all(` + x + `, ?::text[]::jsonb[]))`,
-			args: append(append(f.args, xargs...), exact),
+		x, xargs := targetJSON(t)
+		f = sqlkit.Frag{
+			SQL:  `("data" @> ?::jsonb AND ` + b.s.nsq + `.parsego_array_has_all(` + x + `, ?::text[]::jsonb[]))`,
+			Args: append(append(f.Args, xargs...), exact),
 		}
 	}
 	return f, nil
 }
 
-func (b *condBuilder) regex(c storage.Regex) (frag, error) {
-	t, err := resolveField(c.Field)
+func (b *condBuilder) regex(c storage.Regex) (sqlkit.Frag, error) {
+	t, err := sqlkit.ResolveField(c.Field)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
 	pattern, err := translateRegex(c.Pattern, c.Options)
 	if err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	switch t.column {
+	switch t.Column {
 	case "objectId":
-		return frag{sql: `"objectId" ~ ?::text`, args: []any{pattern}}, nil
+		return sqlkit.Frag{SQL: `"objectId" ~ ?::text`, Args: []any{pattern}}, nil
 	case "":
 	default:
-		return fragFalse, nil
+		return sqlkit.False, nil
 	}
-	x, xargs := t.json()
-	tx, targs := t.text()
-	return frag{
-		sql:  "(jsonb_typeof(" + x + ") = 'string' AND " + tx + " ~ ?::text)",
-		args: append(append(xargs, targs...), pattern),
+	x, xargs := targetJSON(t)
+	tx, targs := targetText(t)
+	return sqlkit.Frag{
+		SQL:  "(jsonb_typeof(" + x + ") = 'string' AND " + tx + " ~ ?::text)",
+		Args: append(append(xargs, targs...), pattern),
 	}, nil
 }
 
-func (b *condBuilder) relatedTo(c storage.RelatedTo) (frag, error) {
+func (b *condBuilder) relatedTo(c storage.RelatedTo) (sqlkit.Frag, error) {
 	r := c.Relation
 	if err := checkRelation(r); err != nil {
-		return frag{}, err
+		return sqlkit.Frag{}, err
 	}
-	jt := joinName(r.Field, r.OwningClass)
+	jt := sqlkit.JoinName(r.Field, r.OwningClass)
 	if b.missing[jt] {
-		return fragFalse, nil
+		return sqlkit.False, nil
 	}
-	return frag{
-		sql:  `"objectId" IN (SELECT "relatedId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "owningId" = ?::text)`,
-		args: []any{r.OwningID},
+	return sqlkit.Frag{
+		SQL:  `"objectId" IN (SELECT "relatedId" FROM ` + b.s.nsq + "." + quoteIdent(jt) + ` WHERE "owningId" = ?::text)`,
+		Args: []any{r.OwningID},
 	}, nil
 }

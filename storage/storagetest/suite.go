@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ACL", testACL},
 		{"Relations", testRelations},
 		{"Roles", testRoles},
+		{"Tasks", testTasks},
 		{"Subqueries", testSubqueries},
 		{"Delete", testDelete},
 		{"Transactions", testTransactions},
