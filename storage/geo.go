@@ -19,7 +19,7 @@ type GeoPoint struct {
 //
 // With Sort, a Near found at the top of a Query's Where (itself or inside
 // top-level Ands) orders the results by increasing distance from Point
-// (ties by objectId) when the Query has no Order of its own: an explicit
+// (ties in insertion order) when the Query has no Order of its own: an explicit
 // Order wins. A Near under Or, Nor or with Sort false orders nothing.
 type Near struct {
 	Field      string

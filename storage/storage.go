@@ -195,7 +195,12 @@ type Query struct {
 	// ReadPerm is the caller's ACL identity ("*", the user ID, "role:Name"
 	// entries); nil skips the ACL check (master key).
 	ReadPerm []string
-	Order    []Sort
+	// Order sorts the results. Objects equal on every key come in the
+	// order they were inserted (reversed when the last key is
+	// descending): objects created in one millisecond, as a batch's are,
+	// sort by createdAt as they were created, and pages fetched with Skip
+	// neither repeat nor lose any.
+	Order []Sort
 	// Limit caps the number of objects returned; 0 means no cap.
 	Limit int
 	Skip  int

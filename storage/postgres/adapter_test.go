@@ -660,7 +660,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCols := []string{"objectId text NO", "createdAt timestamp with time zone NO", "updatedAt timestamp with time zone NO",
-		"_rperm ARRAY YES", "_wperm ARRAY YES", "data jsonb NO", "#score double precision YES"}
+		"_rperm ARRAY YES", "_wperm ARRAY YES", "data jsonb NO", "_seq bigint NO", "#score double precision YES"}
 	if !slices.Equal(cols, wantCols) {
 		t.Errorf("columns = %q, want %q", cols, wantCols)
 	}

@@ -188,7 +188,7 @@ func (b *condBuilder) intersectsPoint(c storage.IntersectsPoint) (sqlkit.Frag, e
 }
 
 // nearOrder orders a Find by distance from the Near that sorts q (see
-// storage.SortingNear), nearest first, ties by objectId.
+// storage.SortingNear), nearest first, ties in insertion order.
 func (s *Store) nearOrder(sel sq.SelectBuilder, q storage.Query) sq.SelectBuilder {
 	n, ok := storage.SortingNear(q)
 	if !ok {
@@ -200,5 +200,5 @@ func (s *Store) nearOrder(sel sq.SelectBuilder, q storage.Query) sq.SelectBuilde
 		return sel
 	}
 	d := b.distance(n.Point, lat, lng)
-	return sel.OrderByClause(d.SQL+` ASC NULLS LAST`, d.Args...).OrderBy(`"objectId" ASC`)
+	return sel.OrderByClause(d.SQL+` ASC NULLS LAST`, d.Args...).OrderBy(tiebreak(false))
 }

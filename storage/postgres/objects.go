@@ -288,10 +288,10 @@ func (s *Store) find(ctx context.Context, class string, q storage.Query, retried
 // orderBy adds the sort keys: jsonb order on data paths (PostgreSQL's: nulls
 // last ascending, first descending), the columns for objectId, createdAt and
 // updatedAt, and a field's number column where it has one (numcols.go).
-// "objectId" ends every ORDER BY as a tiebreaker, so that pages fetched with
-// skip neither repeat nor lose objects sharing a sort value; with an index on
-// the first key the planner still walks it, adding an incremental sort only
-// within runs of equal values.
+// Unless objectId is a key, "_seq" (insertion order) ends the ORDER BY as a
+// tiebreaker, in the direction of the last key (see storage.Query.Order);
+// with an index on the first key the planner still walks it, adding an
+// incremental sort only within runs of equal values.
 func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (sq.SelectBuilder, error) {
 	if len(order) == 0 {
 		return sel, nil
@@ -319,9 +319,18 @@ func orderBy(sel sq.SelectBuilder, order []storage.Sort, nums map[string]bool) (
 		sel = sel.OrderByClause(x+dir, args...)
 	}
 	if !hasID {
-		sel = sel.OrderBy(`"objectId" ASC`)
+		sel = sel.OrderBy(tiebreak(order[len(order)-1].Desc))
 	}
 	return sel, nil
+}
+
+// tiebreak orders rows equal on every sort key by "_seq", the identity
+// column that numbers a class's rows as they are inserted (schema.go).
+func tiebreak(desc bool) string {
+	if desc {
+		return `"_seq" DESC`
+	}
+	return `"_seq" ASC`
 }
 
 // planEach runs a statement as an unnamed prepared statement, which

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,5 +272,47 @@ func TestClassIndexMigration(t *testing.T) {
 	}
 	if n != len(names) {
 		t.Errorf("%d of the indexes %q after the migration, want all", n, names)
+	}
+}
+
+// TestInsertionOrderMigration checks that migration 7 numbers the rows of
+// tables created before it in their stored order, so that ties keep
+// sorting as they did, and that rows inserted after it follow them.
+func TestInsertionOrderMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, ns := pgtest.NewStoreNS(t)
+	mustClass(t, s, "Old", map[string]storage.Field{"a": {Type: "String"}})
+	db := adminPool(t)
+	if _, err := db.Exec(ctx, "ALTER TABLE "+pgx.Identifier{ns, "Old"}.Sanitize()+` DROP COLUMN "_seq"`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	var want []string
+	for _, id := range []string{"c", "a", "b"} {
+		if _, err := db.Exec(ctx, "INSERT INTO "+pgx.Identifier{ns, "Old"}.Sanitize()+
+			` ("objectId", "createdAt", "updatedAt", "data") VALUES ($1, $2, $2, '{}')`, id, at); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	if _, err := db.Exec(ctx, "DELETE FROM "+pgx.Identifier{ns, "_parsego_migrations"}.Sanitize()+" WHERE version = 7"); err != nil {
+		t.Fatal(err)
+	}
+	s = openOn(t, ns) // migrates
+	if err := s.Insert(ctx, "Old", storage.Object{ID: "0", CreatedAt: at, UpdatedAt: at, Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "0")
+	got, err := s.Find(ctx, "Old", storage.Query{Order: []storage.Sort{{Field: "createdAt"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range got {
+		ids = append(ids, o.ID)
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("order by createdAt after the migration: %q, want %q", ids, want)
 	}
 }

@@ -516,7 +516,8 @@ func (s *Store) addFieldDDL(ch *schemaChange, class string, fields map[string]st
 	}
 }
 
-// classDDL creates a class's table and its indexes: GIN on "data"
+// classDDL creates a class's table, whose "_seq" numbers rows in insertion
+// order (ties of an ORDER BY: objects.go), and its indexes: GIN on "data"
 // (equality, In, All), btrees on "createdAt" and "updatedAt" (ordering and
 // ranges on them), and for the ACL check ("_rperm" IS NULL OR "_rperm" &&
 // perms) a GIN on "_rperm" and a partial index of the public objects, which
@@ -533,6 +534,7 @@ func (s *Store) classDDL(class string) []string {
 			`"_rperm" text[], ` +
 			`"_wperm" text[], ` +
 			`"data" jsonb NOT NULL DEFAULT '{}', ` +
+			`"_seq" bigint GENERATED ALWAYS AS IDENTITY, ` +
 			`CONSTRAINT ` + quoteIdent(physName("p", class)) + ` PRIMARY KEY ("objectId"))`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops) WITH (gin_pending_list_limit = 64)`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tc", class)) + ` ON ` + t + ` ("createdAt")`,

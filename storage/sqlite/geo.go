@@ -107,7 +107,7 @@ func intersectsPoint(c storage.IntersectsPoint) (sqlkit.Frag, error) {
 }
 
 // nearOrder is the ORDER BY of a Find sorted by distance from the Near that
-// sorts q (see storage.SortingNear), nearest first, ties by objectId; ""
+// sorts q (see storage.SortingNear), nearest first, ties in insertion order; ""
 // when none sorts it.
 func nearOrder(q storage.Query) (sqlkit.Frag, bool) {
 	n, ok := storage.SortingNear(q)
@@ -119,5 +119,5 @@ func nearOrder(q storage.Query) (sqlkit.Frag, bool) {
 		return sqlkit.Frag{}, false
 	}
 	d := distance(n.Point, lat, lng)
-	return sqlkit.Frag{SQL: " ORDER BY " + d.SQL + ` ASC NULLS LAST, "objectId" ASC`, Args: d.Args}, true
+	return sqlkit.Frag{SQL: " ORDER BY " + d.SQL + ` ASC NULLS LAST, ` + tiebreak(false), Args: d.Args}, true
 }

@@ -505,8 +505,9 @@ func (b *condBuilder) relatedTo(c storage.RelatedTo) (sqlkit.Frag, error) {
 // orderBy returns the ORDER BY clause: the columns for objectId, createdAt
 // and updatedAt, a Date's ISO string, other values as json_extract gives
 // them; missing values last ascending and first descending, as PostgreSQL
-// orders them. "objectId" ends every order as a tiebreaker, so that pages
-// fetched with skip neither repeat nor lose objects sharing a sort value.
+// orders them. Unless objectId is a key, rowid (insertion order) ends the
+// order as a tiebreaker, in the direction of the last key (see
+// storage.Query.Order).
 func orderBy(order []storage.Sort) (string, error) {
 	if len(order) == 0 {
 		return "", nil
@@ -530,7 +531,17 @@ func orderBy(order []storage.Sort) (string, error) {
 		keys = append(keys, "COALESCE("+extract(t.Segs, "iso")+", "+extract(t.Segs)+")"+dir)
 	}
 	if !hasID {
-		keys = append(keys, `"objectId" ASC`)
+		keys = append(keys, tiebreak(order[len(order)-1].Desc))
 	}
 	return " ORDER BY " + strings.Join(keys, ", "), nil
+}
+
+// tiebreak orders objects equal on every sort key by rowid, which SQLite
+// assigns in increasing order as rows are inserted (the tables have no
+// INTEGER PRIMARY KEY; VACUUM may renumber rowids but keeps their order).
+func tiebreak(desc bool) string {
+	if desc {
+		return "rowid DESC"
+	}
+	return "rowid ASC"
 }

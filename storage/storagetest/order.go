@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,54 @@ func testOrderLimitSkip(t *testing.T, o opener) {
 		}
 		if got, want := strings.Join(pages, ","), "o9,o8,o7,o6,o5,o4,o3,o2,o1,o0"; got != want {
 			t.Errorf("pages: %s, want %s", got, want)
+		}
+	})
+
+	t.Run("TiesInInsertionOrder", func(t *testing.T) {
+		ctx, s := o.fresh(t)
+		mustClass(t, ctx, s, "Tie", "n", "Number", "same", "Number")
+		// Twelve objects created in one millisecond, their IDs in the
+		// reverse of their creation order: the first six inserted one by
+		// one, the rest in one Insert, as a batch.
+		var want []string
+		var batch []storage.Object
+		for i := range 12 {
+			id := fmt.Sprintf("t%02d", 99-i)
+			want = append(want, id)
+			o := obj(id, fmt.Sprintf(`{"n":%d,"same":1}`, i))
+			if i < 6 {
+				mustInsert(t, ctx, s, "Tie", o)
+			} else {
+				batch = append(batch, o)
+			}
+		}
+		mustInsert(t, ctx, s, "Tie", batch...)
+		// An update leaves an object's place among its ties.
+		mustUpdate(t, ctx, s, "Tie", want[3], update(opSet("n", "30")))
+		reversed := slices.Clone(want)
+		slices.Reverse(reversed)
+		cases := []struct {
+			name  string
+			order []storage.Sort
+			want  []string
+		}{
+			{"CreatedAtAsc", []storage.Sort{asc("createdAt")}, want},
+			{"CreatedAtDesc", []storage.Sort{desc("createdAt")}, reversed},
+			{"FieldAsc", []storage.Sort{asc("same")}, want},
+			{"FieldThenCreatedAtDesc", []storage.Sort{asc("same"), desc("createdAt")}, reversed},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				q := storage.Query{Order: c.order}
+				wantIDs(t, describeQuery(q), mustFind(t, ctx, s, "Tie", q), c.want...)
+				// Pages of it cover every object once, in the same order.
+				var pages []storage.Object
+				for skip := 0; skip < 12; skip += 5 {
+					q := storage.Query{Order: c.order, Skip: skip, Limit: 5}
+					pages = append(pages, mustFind(t, ctx, s, "Tie", q)...)
+				}
+				wantIDs(t, "pages of "+describeQuery(q), pages, c.want...)
+			})
 		}
 	})
 }
