@@ -52,6 +52,7 @@ func run(kind, resultsPath, expectedPath string, write bool) error {
 		return fmt.Errorf("%s holds no results", resultsPath)
 	}
 	passed := map[string]bool{}
+	why := map[string]string{} // the failures' details, repeated in the summary
 	var failed int
 	for _, r := range results {
 		if r.passed {
@@ -59,7 +60,8 @@ func run(kind, resultsPath, expectedPath string, write bool) error {
 			fmt.Printf("ok   %s\n", r.key)
 		} else {
 			failed++
-			fmt.Printf("FAIL %s%s\n", r.key, clip(r.detail, 240))
+			why[r.key] = clip(r.detail, 240)
+			fmt.Printf("FAIL %s%s\n", r.key, why[r.key])
 		}
 	}
 	fmt.Printf("%s: %d passed, %d failed\n", kind, len(passed), failed)
@@ -108,7 +110,7 @@ func run(kind, resultsPath, expectedPath string, write bool) error {
 	if len(lost) > 0 {
 		fmt.Printf("%s: %d of the %d expected to pass did not:\n", kind, len(lost), len(expected))
 		for _, name := range lost {
-			fmt.Printf("  - %s\n", name)
+			fmt.Printf("  - %s%s\n", name, why[name])
 		}
 		return fmt.Errorf("%d expected to pass did not (see above)", len(lost))
 	}
