@@ -48,8 +48,9 @@ type Options struct {
 // Store keeps blobs in a directory. It is safe for concurrent use, also by
 // several processes sharing the directory.
 type Store struct {
-	dir  string
-	sync bool
+	dir     string
+	sync    bool
+	dirSync *dirSyncer // nil with NoSync
 }
 
 // New returns a Store on dir, created (with its parents) when missing.
@@ -61,7 +62,11 @@ func New(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	return &Store{dir: abs, sync: !opts.NoSync}, nil
+	s := &Store{dir: abs, sync: !opts.NoSync}
+	if s.sync {
+		s.dirSync = newDirSyncer(abs)
+	}
+	return s, nil
 }
 
 // Dir returns the directory the Store keeps its blobs in.
@@ -205,15 +210,10 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 
 // syncDir makes the directory's entries (a rename, a removal) durable.
 func (s *Store) syncDir() error {
-	if !s.sync {
+	if s.dirSync == nil {
 		return nil
 	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return s.dirSync.wait()
 }
 
 // path returns the file of a blob, false when its escaped name is longer
