@@ -60,64 +60,82 @@ func numberIndexField(keys map[string]any, fields map[string]storage.Field) stri
 	return ""
 }
 
-// numberColumns returns the fields of class that have a number column:
-// cached, or read from the catalog (one round trip). Statements in a
-// transaction do not use them (see prepare).
-func (s *Store) numberColumns(ctx context.Context, class string) (map[string]bool, error) {
-	if cols, ok := s.tables.numbers(class); ok {
-		return cols, nil
+// layout is what statements on a class take from its physical layout:
+// the fields with a number column, and the String fields that a schema
+// index keys on their JSON value alone (see condBuilder.eqAny).
+type layout struct {
+	numbers map[string]bool
+	strings map[string]bool
+}
+
+// layoutOf returns class's layout: cached, or read from the catalog and
+// the class's schema document (one round trip). Statements in a
+// transaction do not use it (see prepare).
+func (s *Store) layoutOf(ctx context.Context, class string) (layout, error) {
+	if l, ok := s.tables.layout(class); ok {
+		return l, nil
 	}
-	const sql = `SELECT substr(attname, 2) FROM pg_attribute
-		WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attname LIKE '#%'`
-	rows, err := s.q.Query(ctx, sql, s.table(class))
-	if err != nil {
-		return nil, s.wrap("read number columns of "+class, err)
+	sql := `SELECT ARRAY(SELECT substr(attname, 2) FROM pg_attribute
+			WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attname LIKE '#%'),
+		(SELECT "schema" FROM ` + s.nsq + `."_SCHEMA" WHERE "className" = $2)`
+	var cols []string
+	var doc []byte
+	if err := s.q.QueryRow(ctx, sql, s.table(class), class).Scan(&cols, &doc); err != nil {
+		return layout{}, s.wrap("read the layout of "+class, err)
 	}
-	cols := map[string]bool{}
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			rows.Close()
-			return nil, s.wrap("read number columns of "+class, err)
+	l := layout{numbers: map[string]bool{}, strings: map[string]bool{}}
+	for _, f := range cols {
+		l.numbers[f] = true
+	}
+	if doc != nil {
+		d, err := sqlkit.DecodeSchema(class, doc)
+		if err != nil {
+			return layout{}, err
 		}
-		cols[f] = true
+		for _, keys := range d.Indexes {
+			if len(keys) != 1 {
+				continue
+			}
+			for k := range keys {
+				if f, ok := d.Fields[k]; ok && f.Type == "String" {
+					l.strings[k] = true
+				}
+			}
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap("read number columns of "+class, err)
-	}
-	s.tables.setNumbers(class, cols)
-	return cols, nil
+	s.tables.setLayout(class, l)
+	return l, nil
 }
 
-// numberCache is the part of tableCache that holds number columns.
-type numberCache struct {
-	mu   sync.RWMutex
-	cols map[string]map[string]bool // class → fields with a number column
+// layoutCache is the part of tableCache that holds layouts.
+type layoutCache struct {
+	mu      sync.RWMutex
+	layouts map[string]layout
 }
 
-func (c *numberCache) numbers(class string) (map[string]bool, bool) {
+func (c *layoutCache) layout(class string) (layout, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	cols, ok := c.cols[class]
-	return cols, ok
+	l, ok := c.layouts[class]
+	return l, ok
 }
 
-func (c *numberCache) setNumbers(class string, cols map[string]bool) {
+func (c *layoutCache) setLayout(class string, l layout) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cols == nil {
-		c.cols = map[string]map[string]bool{}
+	if c.layouts == nil {
+		c.layouts = map[string]layout{}
 	}
-	c.cols[class] = cols
+	c.layouts[class] = l
 }
 
-// forgetNumbers evicts a class's entry ("" evicts all).
-func (c *numberCache) forgetNumbers(class string) {
+// forgetLayout evicts a class's entry ("" evicts all).
+func (c *layoutCache) forgetLayout(class string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if class == "" {
-		clear(c.cols)
+		clear(c.layouts)
 		return
 	}
-	delete(c.cols, class)
+	delete(c.layouts, class)
 }

@@ -62,7 +62,7 @@ func permCheck(col string, perms []string) sqlkit.Frag {
 }
 
 // prepare returns the WHERE condition of a statement on class: where, plus
-// extra, and the class's number columns (numcols.go). It checks the tables
+// extra, and the class's number columns (its layout: numcols.go). It checks the tables
 // the statement needs that are not known to exist: the join tables of
 // RelatedTo conditions always (one missing makes its condition false) and,
 // in a transaction, the class's table, where a 42P01 error would abort the
@@ -84,14 +84,16 @@ func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, e
 			return sqlkit.Frag{}, nil, tables, true, nil
 		}
 	}
+	var lay layout
 	if s.tx == nil {
 		// In a transaction a column dropped behind the cache's back would
-		// abort it; without the columns, statements answer alike.
-		if nums, err = s.numberColumns(ctx, class); err != nil {
+		// abort it; without the layout, statements answer alike.
+		if lay, err = s.layoutOf(ctx, class); err != nil {
 			return sqlkit.Frag{}, nil, nil, false, err
 		}
 	}
-	c, err := (&condBuilder{s: s, missing: missing, nums: nums}).build(where)
+	nums = lay.numbers
+	c, err := (&condBuilder{s: s, missing: missing, nums: nums, strs: lay.strings}).build(where)
 	if err != nil {
 		return sqlkit.Frag{}, nil, nil, false, err
 	}
@@ -105,7 +107,7 @@ func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, e
 // class's, last in tables, are evicted).
 func (s *Store) retry(err error, tables []string, retried bool) (undefined, again bool) {
 	if isUndefinedColumn(err) {
-		s.tables.forgetNumbers(tables[len(tables)-1])
+		s.tables.forgetLayout(tables[len(tables)-1])
 		return false, !retried && s.tx == nil
 	}
 	if !isUndefinedTable(err) {

@@ -132,7 +132,10 @@ func TestPlansOnLargeClass(t *testing.T) {
 		{"InUnindexed", storage.Query{Where: storage.In{Field: "name", Values: []any{"name17", "name18"}}}, 40, nil},
 		{"ArrayContains", storage.Query{Where: storage.Cmp{Field: "tags", Op: storage.Eq, Value: "t5"}}, 100, nil},
 		{"AllArray", storage.Query{Where: storage.All{Field: "tags", Values: []any{"t5", "all"}}}, 100, nil},
-		{"EqIndexedDesc", storage.Query{Where: storage.Cmp{Field: "code", Op: storage.Eq, Value: "c99"}}, 1, nil},
+		// A String field's own index answers equalities (numcols.go).
+		{"EqIndexedDesc", storage.Query{Where: storage.Cmp{Field: "code", Op: storage.Eq, Value: "c99"}}, 1, []string{"i:Big:by_code"}},
+		{"InIndexedString", storage.Query{Where: storage.In{Field: "code", Values: []any{"c1", "c2", "c3", "nope"}}}, 3, []string{"i:Big:by_code"}},
+		{"ACLWithEqIndexed", storage.Query{ReadPerm: user, Where: storage.Cmp{Field: "code", Op: storage.Eq, Value: "c77"}}, 1, []string{"i:Big:by_code"}},
 		{"RangeIndexed", storage.Query{Where: storage.And{
 			storage.Cmp{Field: "n", Op: storage.Gte, Value: 500.0},
 			storage.Cmp{Field: "n", Op: storage.Lt, Value: 510.0},

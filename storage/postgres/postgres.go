@@ -243,7 +243,7 @@ type txState struct {
 
 func (t *txState) commitTo(c *tableCache) {
 	for class := range t.schemaChanged {
-		c.forgetNumbers(class)
+		c.forgetLayout(class)
 	}
 	for name, ok := range t.seen {
 		if ok {
@@ -263,7 +263,7 @@ func (t *txState) commitTo(c *tableCache) {
 type tableCache struct {
 	mu    sync.RWMutex
 	known map[string]struct{}
-	numberCache
+	layoutCache
 }
 
 func newTableCache() *tableCache { return &tableCache{known: map[string]struct{}{}} }
@@ -290,7 +290,7 @@ func (c *tableCache) remove(name string) {
 // forgetClass evicts a class's table, join tables and number columns (""
 // evicts all).
 func (c *tableCache) forgetClass(class string) {
-	c.forgetNumbers(class)
+	c.forgetLayout(class)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if class == "" {

@@ -446,7 +446,7 @@ func (s *Store) changeSchema(ctx context.Context, class string, plan func(contex
 	if err := tx.Commit(ctx); err != nil {
 		return nil, s.wrap("schema change of "+class, err)
 	}
-	s.tables.forgetNumbers(class)
+	s.tables.forgetLayout(class)
 	if s.tx != nil {
 		s.tx.schemaChanged[class] = true
 	}

@@ -19,6 +19,7 @@ type condBuilder struct {
 	s       *Store
 	missing map[string]bool // join tables known not to exist
 	nums    map[string]bool // fields with a number column (numcols.go)
+	strs    map[string]bool // String fields with a schema index (numcols.go)
 }
 
 // collectJoins appends the join tables c's RelatedTo conditions read.
@@ -197,9 +198,17 @@ func (b *condBuilder) cmp(c storage.Cmp, closed bool) (sqlkit.Frag, error) {
 // matching every key is equality. Other objects and arrays are containment
 // documents {"f":v} and {"f":[v]} followed by an exact comparison, since
 // containment is only a superset test for them.
+//
+// A String field with a schema index of its own is compared as jsonb with
+// the index's expression, which the btree answers with far less work than
+// the GIN index and the jsonpath recheck: its values are strings (or null),
+// so equality has no array to look into.
 func (b *condBuilder) eqAny(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
 	if t.Column != "" {
 		return eqColumn(t.Column, vals)
+	}
+	if len(t.Segs) == 1 && b.strs[t.Segs[0]] {
+		return eqIndexed(t, vals)
 	}
 	var path strings.Builder
 	var docs, exact, elems []string
@@ -243,6 +252,38 @@ func (b *condBuilder) eqAny(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
 				b.s.nsq + `.parsego_array_has_any(` + x + `, ?::text[]::jsonb[])))`,
 			Args: args,
 		})
+	}
+	if hasNull {
+		parts = append(parts, isNull(t))
+	}
+	return sqlkit.Join("OR", parts), nil
+}
+
+// eqIndexed is eqAny on a String field with a schema index: its values
+// compared as jsonb with the index's expression ("data" -> 'f', the
+// field's name written into the text so that the planner matches it).
+func eqIndexed(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
+	x := `("data" -> ` + sqlkit.QuoteLiteral(t.Segs[0]) + `)`
+	var docs []string
+	var hasNull bool
+	for _, v := range vals {
+		jv, err := sqlkit.ValueOf(v)
+		if err != nil {
+			return sqlkit.Frag{}, err
+		}
+		if jv.Kind == sqlkit.KindNull {
+			hasNull = true
+			continue
+		}
+		docs = append(docs, string(jv.JSON))
+	}
+	var parts []sqlkit.Frag
+	switch len(docs) {
+	case 0:
+	case 1:
+		parts = append(parts, sqlkit.Frag{SQL: x + ` = ?::jsonb`, Args: []any{docs[0]}})
+	default:
+		parts = append(parts, sqlkit.Frag{SQL: x + ` = ANY(?::text[]::jsonb[])`, Args: []any{docs}})
 	}
 	if hasNull {
 		parts = append(parts, isNull(t))

@@ -150,6 +150,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 			{"String", eq("name", "alpha"), []string{"i1"}},
 			{"StringOtherCase", eq("name", "ALPHA"), nil},
 			{"StringVsNumber", eq("name", 1.0), nil},
+			{"StringNull", eq("name", nil), []string{"i6", "i7"}},
 			{"NumberFraction", eq("num", 2.5), []string{"i2"}},
 			{"NumberZero", eq("num", 0.0), []string{"i6"}},
 			{"NumberIntValued", eq("num", 10.0), []string{"i4"}},
