@@ -334,6 +334,12 @@ type Class struct {
 	Indexes map[string]map[string]any
 	// Unique lists fields holding unique values; the store enforces them.
 	Unique []Unique
+	// KeyedOnly says the class is queried by objectId, its timestamps and
+	// the fields of Indexes and Unique, not on any field as Parse classes
+	// are: an adapter may then leave the other fields unindexed, which
+	// spares every write the upkeep of an index over all fields. Queries
+	// on them still answer, by reading the class. Kept with the schema.
+	KeyedOnly bool
 }
 
 // Unique is a unique constraint on one field. CaseInsensitive makes values

@@ -61,12 +61,20 @@ func numberIndexField(keys map[string]any, fields map[string]storage.Field) stri
 }
 
 // layout is what statements on a class take from its physical layout:
-// the fields with a number column, and the String fields that a schema
-// index keys on their JSON value alone (see condBuilder.eqAny).
+// the fields with a number column, and the String fields with an index of
+// their own (see condBuilder.eqAny).
 type layout struct {
 	numbers map[string]bool
-	strings map[string]bool
+	strings map[string]strIndex
 }
+
+// strIndex is the index that answers equalities on a String field.
+type strIndex int
+
+const (
+	jsonIndex strIndex = iota + 1 // a schema index on ("data" -> 'f')
+	textIndex                     // a case-sensitive unique one on ("data" ->> 'f')
+)
 
 // layoutOf returns class's layout: cached, or read from the catalog and
 // the class's schema document (one round trip). Statements in a
@@ -83,7 +91,7 @@ func (s *Store) layoutOf(ctx context.Context, class string) (layout, error) {
 	if err := s.q.QueryRow(ctx, sql, s.table(class), class).Scan(&cols, &doc); err != nil {
 		return layout{}, s.wrap("read the layout of "+class, err)
 	}
-	l := layout{numbers: map[string]bool{}, strings: map[string]bool{}}
+	l := layout{numbers: map[string]bool{}, strings: map[string]strIndex{}}
 	for _, f := range cols {
 		l.numbers[f] = true
 	}
@@ -92,13 +100,19 @@ func (s *Store) layoutOf(ctx context.Context, class string) (layout, error) {
 		if err != nil {
 			return layout{}, err
 		}
-		for _, keys := range d.Indexes {
-			if len(keys) != 1 {
-				continue
+		isString := func(k string) bool {
+			f, ok := d.Fields[k]
+			return ok && f.Type == "String" && numberColumn(k) != ""
+		}
+		for _, u := range d.Unique {
+			if !u.CaseInsensitive && isString(u.Field) {
+				l.strings[u.Field] = textIndex
 			}
+		}
+		for _, keys := range d.Indexes {
 			for k := range keys {
-				if f, ok := d.Fields[k]; ok && f.Type == "String" {
-					l.strings[k] = true
+				if len(keys) == 1 && isString(k) {
+					l.strings[k] = jsonIndex
 				}
 			}
 		}

@@ -319,3 +319,61 @@ func TestInsertionOrderMigration(t *testing.T) {
 		t.Errorf("order by createdAt after the migration: %q, want %q", ids, want)
 	}
 }
+
+// TestKeyedOnlyClass checks that a KeyedOnly class has no GIN index, and
+// that its unique and indexed String fields answer equalities from their
+// own indexes.
+func TestKeyedOnlyClass(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, pool, ns, tr := tracedStore(t)
+	const class = "Rec"
+	_, err := s.CreateClass(ctx, storage.Class{Name: class, KeyedOnly: true,
+		Fields:  map[string]storage.Field{"key": {Type: "String"}, "owner": {Type: "String"}},
+		Unique:  []storage.Unique{{Field: "key"}},
+		Indexes: map[string]map[string]any{"by_owner": {"owner": 1.0}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := pgx.Identifier{ns, class}.Sanitize()
+	_, err = pool.Exec(ctx, `INSERT INTO `+table+` ("objectId", "createdAt", "updatedAt", "data")
+		SELECT 'o' || i, now(), now(), jsonb_build_object('key', 'k' || i, 'owner', 'u' || (i % 500))
+		FROM generate_series(1, 20000) AS i`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE `+table); err != nil {
+		t.Fatal(err)
+	}
+	var gin int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%USING gin%'`, ns, class).Scan(&gin); err != nil {
+		t.Fatal(err)
+	}
+	if gin != 0 {
+		t.Errorf("%d GIN indexes on a KeyedOnly class, want none", gin)
+	}
+	cases := []struct {
+		name  string
+		where storage.Cond
+		want  int
+		index string
+	}{
+		{"Unique", storage.Cmp{Field: "key", Op: storage.Eq, Value: "k77"}, 1, "u:Rec:key"},
+		{"UniqueIn", storage.In{Field: "key", Values: []any{"k1", "k2", 3.0}}, 2, "u:Rec:key"},
+		{"Indexed", storage.Cmp{Field: "owner", Op: storage.Eq, Value: "u7"}, 40, "i:Rec:by_owner"},
+	}
+	for _, c := range cases {
+		got, err := s.Find(ctx, class, storage.Query{Where: c.where})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(got) != c.want {
+			t.Errorf("%s: %d objects, want %d", c.name, len(got), c.want)
+		}
+		root, sql, plan := explainLast(t, pool, tr)
+		if !root.usesIndex(c.index) {
+			t.Errorf("%s: plan does not use index %s:\n%s\n%s", c.name, c.index, sql, plan)
+		}
+	}
+}

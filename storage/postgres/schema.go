@@ -81,7 +81,7 @@ func (s *Store) CreateClass(ctx context.Context, c storage.Class) (storage.Class
 			return nil, fmt.Errorf("postgres: create class %s: %w", c.Name, storage.ErrClassExists)
 		}
 		ch := &schemaChange{doc: doc}
-		ch.ddl = append(ch.ddl, s.classDDL(c.Name)...)
+		ch.ddl = append(ch.ddl, s.classDDL(c.Name, doc.KeyedOnly)...)
 		ch.created = append(ch.created, c.Name)
 		for _, u := range doc.Unique {
 			stmt, err := s.uniqueDDL(c.Name, u)
@@ -132,7 +132,7 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 			if ch.doc.Fields == nil {
 				ch.doc.Fields = map[string]storage.Field{}
 			}
-			ch.ddl = append(ch.ddl, s.classDDL(class)...)
+			ch.ddl = append(ch.ddl, s.classDDL(class, false)...)
 			ch.created = append(ch.created, class)
 			s.addFieldDDL(ch, class, fields)
 			return ch, nil
@@ -149,7 +149,7 @@ func (s *Store) AddFields(ctx context.Context, class string, fields map[string]s
 			}
 		}
 		// The table normally exists; IF NOT EXISTS repairs a lost one.
-		ch.ddl = append(ch.ddl, s.classDDL(class)...)
+		ch.ddl = append(ch.ddl, s.classDDL(class, cur.KeyedOnly)...)
 		s.addFieldDDL(ch, class, added)
 		return ch, nil
 	})
@@ -523,10 +523,11 @@ func (s *Store) addFieldDDL(ch *schemaChange, class string, fields map[string]st
 // perms) a GIN on "_rperm" and a partial index of the public objects, which
 // the planner combines with a BitmapOr. Migration 4 adds the last four to
 // tables created before them, with the same names. The GIN indexes keep a
-// small pending list (migration 5 says why).
-func (s *Store) classDDL(class string) []string {
+// small pending list (migration 5 says why). A KeyedOnly class has neither
+// GIN index: they cost every insert more than the other indexes together.
+func (s *Store) classDDL(class string, keyedOnly bool) []string {
 	t := s.table(class)
-	return []string{
+	ddl := []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (` +
 			`"objectId" text NOT NULL, ` +
 			`"createdAt" timestamptz NOT NULL, ` +
@@ -536,12 +537,17 @@ func (s *Store) classDDL(class string) []string {
 			`"data" jsonb NOT NULL DEFAULT '{}', ` +
 			`"_seq" bigint GENERATED ALWAYS AS IDENTITY, ` +
 			`CONSTRAINT ` + quoteIdent(physName("p", class)) + ` PRIMARY KEY ("objectId"))`,
-		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("g", class)) + ` ON ` + t + ` USING gin ("data" jsonb_path_ops) WITH (gin_pending_list_limit = 64)`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tc", class)) + ` ON ` + t + ` ("createdAt")`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("tu", class)) + ` ON ` + t + ` ("updatedAt")`,
-		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("r", class)) + ` ON ` + t + ` USING gin ("_rperm") WITH (gin_pending_list_limit = 64)`,
 		`CREATE INDEX IF NOT EXISTS ` + quoteIdent(physName("rn", class)) + ` ON ` + t + ` ("objectId") WHERE "_rperm" IS NULL`,
 	}
+	if keyedOnly {
+		return ddl
+	}
+	return append(ddl,
+		`CREATE INDEX IF NOT EXISTS `+quoteIdent(physName("g", class))+` ON `+t+` USING gin ("data" jsonb_path_ops) WITH (gin_pending_list_limit = 64)`,
+		`CREATE INDEX IF NOT EXISTS `+quoteIdent(physName("r", class))+` ON `+t+` USING gin ("_rperm") WITH (gin_pending_list_limit = 64)`,
+	)
 }
 
 // joinDDL creates a relation's join table. Its primary key serves lookups

@@ -17,9 +17,9 @@ import (
 // condBuilder translates storage.Cond into SQL on one class's table.
 type condBuilder struct {
 	s       *Store
-	missing map[string]bool // join tables known not to exist
-	nums    map[string]bool // fields with a number column (numcols.go)
-	strs    map[string]bool // String fields with a schema index (numcols.go)
+	missing map[string]bool     // join tables known not to exist
+	nums    map[string]bool     // fields with a number column (numcols.go)
+	strs    map[string]strIndex // String fields with an index of their own (numcols.go)
 }
 
 // collectJoins appends the join tables c's RelatedTo conditions read.
@@ -199,16 +199,16 @@ func (b *condBuilder) cmp(c storage.Cmp, closed bool) (sqlkit.Frag, error) {
 // documents {"f":v} and {"f":[v]} followed by an exact comparison, since
 // containment is only a superset test for them.
 //
-// A String field with a schema index of its own is compared as jsonb with
-// the index's expression, which the btree answers with far less work than
-// the GIN index and the jsonpath recheck: its values are strings (or null),
-// so equality has no array to look into.
+// A String field with an index of its own is compared with the index's
+// expression, which the btree answers with far less work than the GIN index
+// and the jsonpath recheck: its values are strings (or null), so equality
+// has no array to look into.
 func (b *condBuilder) eqAny(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
 	if t.Column != "" {
 		return eqColumn(t.Column, vals)
 	}
-	if len(t.Segs) == 1 && b.strs[t.Segs[0]] {
-		return eqIndexed(t, vals)
+	if len(t.Segs) == 1 && b.strs[t.Segs[0]] != 0 {
+		return eqIndexed(t, vals, b.strs[t.Segs[0]])
 	}
 	var path strings.Builder
 	var docs, exact, elems []string
@@ -259,31 +259,43 @@ func (b *condBuilder) eqAny(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
 	return sqlkit.Join("OR", parts), nil
 }
 
-// eqIndexed is eqAny on a String field with a schema index: its values
-// compared as jsonb with the index's expression ("data" -> 'f', the
-// field's name written into the text so that the planner matches it).
-func eqIndexed(t sqlkit.Target, vals []any) (sqlkit.Frag, error) {
-	x := `("data" -> ` + sqlkit.QuoteLiteral(t.Segs[0]) + `)`
-	var docs []string
+// eqIndexed is eqAny on a String field with an index of its own: the
+// values compared with the index's expression, the field's name written
+// into the text so that the planner matches it. On a unique index's text
+// (->>) only strings can match: a number 1 must not equal the string "1".
+func eqIndexed(t sqlkit.Target, vals []any, ix strIndex) (sqlkit.Frag, error) {
+	name := sqlkit.QuoteLiteral(t.Segs[0])
+	x, cast := `("data" -> `+name+`)`, "jsonb"
+	if ix == textIndex {
+		x, cast = `("data" ->> `+name+`)`, "text"
+	}
+	var keys []string
 	var hasNull bool
 	for _, v := range vals {
 		jv, err := sqlkit.ValueOf(v)
 		if err != nil {
 			return sqlkit.Frag{}, err
 		}
-		if jv.Kind == sqlkit.KindNull {
+		switch {
+		case jv.Kind == sqlkit.KindNull:
 			hasNull = true
-			continue
+		case ix == jsonIndex:
+			keys = append(keys, string(jv.JSON))
+		case jv.Kind == sqlkit.KindString:
+			var str string
+			if err := json.Unmarshal(jv.JSON, &str); err != nil {
+				return sqlkit.Frag{}, err
+			}
+			keys = append(keys, str)
 		}
-		docs = append(docs, string(jv.JSON))
 	}
 	var parts []sqlkit.Frag
-	switch len(docs) {
+	switch len(keys) {
 	case 0:
 	case 1:
-		parts = append(parts, sqlkit.Frag{SQL: x + ` = ?::jsonb`, Args: []any{docs[0]}})
+		parts = append(parts, sqlkit.Frag{SQL: x + ` = ?::` + cast, Args: []any{keys[0]}})
 	default:
-		parts = append(parts, sqlkit.Frag{SQL: x + ` = ANY(?::text[]::jsonb[])`, Args: []any{docs}})
+		parts = append(parts, sqlkit.Frag{SQL: x + ` = ANY(?::text[]::` + cast + `[])`, Args: []any{keys}})
 	}
 	if hasNull {
 		parts = append(parts, isNull(t))

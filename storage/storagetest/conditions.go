@@ -49,17 +49,27 @@ outer:
 // cases: on a Number field, a String field and a Date field.
 var condIndexes = map[string]map[string]any{"num_1": {"num": 1.0}, "name_1": {"name": -1.0}, "when_1": {"when": 1.0}}
 
-// condStore opens a store holding the condition fixture, with the given
-// schema indexes.
-func condStore(t *testing.T, o opener, indexes map[string]map[string]any) storage.Store {
+// condLayout is how the condition fixture's class is indexed.
+type condLayout struct {
+	indexes   map[string]map[string]any // schema indexes
+	unique    []storage.Unique
+	keyedOnly bool
+}
+
+// condStore opens a store holding the condition fixture, its class laid
+// out as l says.
+func condStore(t *testing.T, o opener, l condLayout) storage.Store {
 	t.Helper()
 	ctx, s := o.fresh(t)
-	mustClass(t, ctx, s, condClass,
+	_, err := s.CreateClass(ctx, storage.Class{Name: condClass, Unique: l.unique, KeyedOnly: l.keyedOnly, Fields: fields(
 		"name", "String", "num", "Number", "flag", "Boolean", "when", "Date",
 		"owner", "Pointer:Owner", "refs", "Array", "tags", "Array", "obj", "Object",
-		"opt", "String", "text", "String")
-	if indexes != nil {
-		if _, err := s.UpdateClass(ctx, condClass, storage.ClassUpdate{AddIndexes: indexes}); err != nil {
+		"opt", "String", "text", "String")})
+	if err != nil {
+		t.Fatalf("CreateClass(%s): %v", condClass, err)
+	}
+	if l.indexes != nil {
+		if _, err := s.UpdateClass(ctx, condClass, storage.ClassUpdate{AddIndexes: l.indexes}); err != nil {
 			t.Fatalf("UpdateClass AddIndexes: %v", err)
 		}
 	}
@@ -136,16 +146,20 @@ func re(f, pattern, options string) storage.Regex {
 func rawv(s string) json.RawMessage { return json.RawMessage(s) }
 
 func testConditions(t *testing.T, o opener) {
-	testConditionsOn(t, o, nil)
-	// The same cases with schema indexes: an adapter may answer them
-	// another way (the PostgreSQL one compares a Number field's number
-	// column), never with other results.
-	t.Run("Indexed", func(t *testing.T) { testConditionsOn(t, o, condIndexes) })
+	testConditionsOn(t, o, condLayout{})
+	// The same cases with schema indexes, or on a KeyedOnly class with a
+	// unique String field: an adapter may answer them another way (the
+	// PostgreSQL one compares a Number field's number column, a String
+	// field with its own index), never with other results.
+	t.Run("Indexed", func(t *testing.T) { testConditionsOn(t, o, condLayout{indexes: condIndexes}) })
+	t.Run("KeyedOnly", func(t *testing.T) {
+		testConditionsOn(t, o, condLayout{keyedOnly: true, unique: []storage.Unique{{Field: "name"}}})
+	})
 }
 
-func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any) {
+func testConditionsOn(t *testing.T, o opener, layout condLayout) {
 	t.Run("Eq", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"String", eq("name", "alpha"), []string{"i1"}},
 			{"StringOtherCase", eq("name", "ALPHA"), nil},
@@ -193,7 +207,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("Ne", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"StringMatchesMissing", ne("name", "alpha"), except("i1")},
 			{"Number", ne("num", 1.0), except("i1")},
@@ -212,7 +226,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("Range", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"NumberLt", lt("num", 1.0), []string{"i3", "i6"}},
 			{"NumberLte", lte("num", 1.0), []string{"i1", "i3", "i6"}},
@@ -269,7 +283,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("In", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"Strings", in("name", "alpha", "gamma", "zzz"), []string{"i1", "i3"}},
 			{"NotStringsSkipsMissing", nin("name", "alpha", "gamma", "zzz"), []string{"i2", "i4", "i5"}},
@@ -308,7 +322,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("Exists", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"NullIsAbsent", exists("opt", true), []string{"i2", "i4"}},
 			{"NotNullIsAbsent", exists("opt", false), []string{"i1", "i3", "i5", "i6", "i7"}},
@@ -327,7 +341,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("All", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"Two", all("tags", "b", "c"), []string{"i2"}},
 			{"StoredDuplicates", all("tags", "c"), []string{"i2"}},
@@ -344,7 +358,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("Regex", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		texts := []string{"i1", "i2", "i3", "i4", "i5", "i6"}
 		runCondCases(t, s, condClass, []condCase{
 			{"Substring", re("text", "World", ""), []string{"i1"}},
@@ -390,7 +404,7 @@ func testConditionsOn(t *testing.T, o opener, indexes map[string]map[string]any)
 	})
 
 	t.Run("Logic", func(t *testing.T) {
-		s := condStore(t, o, indexes)
+		s := condStore(t, o, layout)
 		runCondCases(t, s, condClass, []condCase{
 			{"NilWhere", nil, allItems},
 			{"And", storage.And{gt("name", "b"), gt("num", 0.0)}, []string{"i2", "i4"}},

@@ -171,6 +171,29 @@ func testSchema(t *testing.T, o opener) {
 		wantFieldDef(t, "second call", c.Fields, "name", storage.Field{Type: "String"})
 	})
 
+	t.Run("KeyedOnlyKept", func(t *testing.T) {
+		ctx, s := o.fresh(t)
+		c, err := s.CreateClass(ctx, storage.Class{Name: "Record", Fields: fields("key", "String"), KeyedOnly: true})
+		if err != nil {
+			t.Fatalf("CreateClass: %v", err)
+		}
+		if !c.KeyedOnly {
+			t.Errorf("CreateClass returned KeyedOnly false")
+		}
+		if c, err = s.AddFields(ctx, "Record", fields("more", "Number")); err != nil {
+			t.Fatalf("AddFields: %v", err)
+		}
+		if !c.KeyedOnly {
+			t.Errorf("AddFields returned KeyedOnly false")
+		}
+		if !loadClass(t, ctx, s, "Record").KeyedOnly {
+			t.Errorf("LoadSchema returned KeyedOnly false")
+		}
+		if loadClass(t, ctx, s, mustClass(t, ctx, s, "Other", "key", "String").Name).KeyedOnly {
+			t.Errorf("a class created without KeyedOnly has it")
+		}
+	})
+
 	t.Run("AddFieldsConcurrentNewClass", func(t *testing.T) {
 		ctx, s := o.fresh(t)
 		concurrentAddFields(t, ctx, s, "Race")

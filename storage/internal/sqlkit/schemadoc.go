@@ -17,6 +17,8 @@ type SchemaDoc struct {
 	CLP     json.RawMessage           `json:"classLevelPermissions,omitempty"`
 	Indexes map[string]map[string]any `json:"indexes,omitempty"`
 	Unique  []UniqueDoc               `json:"unique,omitempty"`
+	// KeyedOnly is storage.Class's.
+	KeyedOnly bool `json:"keyedOnly,omitempty"`
 }
 
 // UniqueDoc is a storage.Unique in a SchemaDoc.
@@ -28,9 +30,10 @@ type UniqueDoc struct {
 // DocFromClass returns c's schema document.
 func DocFromClass(c storage.Class) *SchemaDoc {
 	d := &SchemaDoc{
-		Fields:  maps.Clone(c.Fields),
-		CLP:     c.CLP,
-		Indexes: maps.Clone(c.Indexes),
+		Fields:    maps.Clone(c.Fields),
+		CLP:       c.CLP,
+		Indexes:   maps.Clone(c.Indexes),
+		KeyedOnly: c.KeyedOnly,
 	}
 	if d.Fields == nil {
 		d.Fields = map[string]storage.Field{}
@@ -43,7 +46,7 @@ func DocFromClass(c storage.Class) *SchemaDoc {
 
 // Class returns the class the document describes.
 func (d *SchemaDoc) Class(name string) storage.Class {
-	c := storage.Class{Name: name, Fields: d.Fields, CLP: d.CLP, Indexes: d.Indexes}
+	c := storage.Class{Name: name, Fields: d.Fields, CLP: d.CLP, Indexes: d.Indexes, KeyedOnly: d.KeyedOnly}
 	if c.Fields == nil {
 		c.Fields = map[string]storage.Field{}
 	}
