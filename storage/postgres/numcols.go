@@ -100,9 +100,9 @@ func (s *Store) layoutOf(ctx context.Context, class string) (layout, error) {
 		if err != nil {
 			return layout{}, err
 		}
-		isString := func(k string) bool {
+		isString := func(k string) bool { // a top-level String field
 			f, ok := d.Fields[k]
-			return ok && f.Type == "String" && numberColumn(k) != ""
+			return ok && f.Type == "String" && sqlkit.ValidIdent(k)
 		}
 		for _, u := range d.Unique {
 			if !u.CaseInsensitive && isString(u.Field) {
