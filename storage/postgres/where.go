@@ -282,11 +282,7 @@ func eqIndexed(t sqlkit.Target, vals []any, ix strIndex) (sqlkit.Frag, error) {
 		case ix == jsonIndex:
 			keys = append(keys, string(jv.JSON))
 		case jv.Kind == sqlkit.KindString:
-			var str string
-			if err := json.Unmarshal(jv.JSON, &str); err != nil {
-				return sqlkit.Frag{}, err
-			}
-			keys = append(keys, str)
+			keys = append(keys, jv.Str)
 		}
 	}
 	var parts []sqlkit.Frag
