@@ -62,13 +62,13 @@ func permCheck(col string, perms []string) sqlkit.Frag {
 }
 
 // prepare returns the WHERE condition of a statement on class: where, plus
-// extra, and the class's number columns (its layout: numcols.go). It checks the tables
-// the statement needs that are not known to exist: the join tables of
-// RelatedTo conditions always (one missing makes its condition false) and,
-// in a transaction, the class's table, where a 42P01 error would abort the
-// transaction (classMissing reports it).
+// extra, and the class's number columns (its layout: numcols.go). It
+// checks the tables the statement needs that are not known to exist: those
+// where's conditions read (sqlkit.CondTables) always, one missing making its
+// condition false, and, in a transaction, the class's table, where a 42P01
+// error would abort the transaction (classMissing reports it).
 func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, extra ...sqlkit.Frag) (cond sqlkit.Frag, nums map[string]bool, tables []string, classMissing bool, err error) {
-	tables = collectJoins(where, nil)
+	tables = sqlkit.CondTables(where, nil)
 	check := tables
 	if s.tx != nil {
 		check = append(slices.Clip(check), class)

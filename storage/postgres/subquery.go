@@ -16,32 +16,6 @@ import (
 // writes ("data", "objectId", "_rperm") resolve to the inner table, the
 // innermost in scope: no aliases are needed at any depth.
 
-// collectSubqueryTables appends the tables a relational condition reads:
-// the inner class's table and whatever its inner condition reads, or a
-// relation's join table.
-func collectSubqueryTables(c storage.Cond, out []string) []string {
-	switch c := c.(type) {
-	case storage.InQuery:
-		if checkClass(c.Class) == nil {
-			out = append(out, c.Class)
-		}
-		out = collectJoins(c.Where, out)
-	case storage.Select:
-		if checkClass(c.Class) == nil {
-			out = append(out, c.Class)
-		}
-		out = collectJoins(c.Where, out)
-	case storage.RelationHas:
-		if checkRelationField(c.Relation) == nil {
-			out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
-		}
-		if c.Related != nil {
-			out = collectSubqueryTables(*c.Related, out)
-		}
-	}
-	return out
-}
-
 func checkRelationField(r storage.Relation) error {
 	r.OwningID = "x" // unused by RelationHas
 	return checkRelation(r)

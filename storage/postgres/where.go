@@ -22,31 +22,6 @@ type condBuilder struct {
 	strs    map[string]strIndex // String fields with an index of their own (numcols.go)
 }
 
-// collectJoins appends the join tables c's RelatedTo conditions read.
-func collectJoins(c storage.Cond, out []string) []string {
-	switch c := c.(type) {
-	case storage.And:
-		for _, x := range c {
-			out = collectJoins(x, out)
-		}
-	case storage.Or:
-		for _, x := range c {
-			out = collectJoins(x, out)
-		}
-	case storage.Nor:
-		for _, x := range c {
-			out = collectJoins(x, out)
-		}
-	case storage.RelatedTo:
-		if checkRelation(c.Relation) == nil {
-			out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
-		}
-	case storage.InQuery, storage.Select, storage.RelationHas:
-		out = collectSubqueryTables(c, out)
-	}
-	return out
-}
-
 func (b *condBuilder) build(c storage.Cond) (sqlkit.Frag, error) {
 	switch c := c.(type) {
 	case nil:

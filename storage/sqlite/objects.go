@@ -73,7 +73,7 @@ func (s *Store) prepare(ctx context.Context, class string, where storage.Cond, e
 		}
 		b.types = types
 	}
-	if tables := collectTables(where, nil); len(tables) > 0 {
+	if tables := sqlkit.CondTables(where, nil); len(tables) > 0 {
 		missing, err := s.missingTables(ctx, tables)
 		if err != nil {
 			return sqlkit.Frag{}, err

@@ -100,36 +100,6 @@ type condBuilder struct {
 	types   map[string]string // the class's field types (scalar)
 }
 
-// collectTables appends the tables other than the class's that c reads.
-func collectTables(c storage.Cond, out []string) []string {
-	switch c := c.(type) {
-	case storage.And:
-		for _, x := range c {
-			out = collectTables(x, out)
-		}
-	case storage.Or:
-		for _, x := range c {
-			out = collectTables(x, out)
-		}
-	case storage.Nor:
-		for _, x := range c {
-			out = collectTables(x, out)
-		}
-	case storage.RelatedTo:
-		out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
-	case storage.InQuery:
-		out = collectTables(c.Where, append(out, c.Class))
-	case storage.Select:
-		out = collectTables(c.Where, append(out, c.Class))
-	case storage.RelationHas:
-		out = append(out, sqlkit.JoinName(c.Relation.Field, c.Relation.OwningClass))
-		if c.Related != nil {
-			out = collectTables(*c.Related, out)
-		}
-	}
-	return out
-}
-
 func (b *condBuilder) build(c storage.Cond) (sqlkit.Frag, error) {
 	switch c := c.(type) {
 	case nil:

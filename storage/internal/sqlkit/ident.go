@@ -51,3 +51,36 @@ func RawOrEmpty(b json.RawMessage) json.RawMessage {
 	}
 	return b
 }
+
+// CondTables appends the tables other than the class's own that c reads:
+// the join tables of its relation conditions and the classes of its
+// subqueries, with theirs. Names are not validated: the adapters' builders
+// refuse invalid ones.
+func CondTables(c storage.Cond, out []string) []string {
+	switch c := c.(type) {
+	case storage.And:
+		for _, x := range c {
+			out = CondTables(x, out)
+		}
+	case storage.Or:
+		for _, x := range c {
+			out = CondTables(x, out)
+		}
+	case storage.Nor:
+		for _, x := range c {
+			out = CondTables(x, out)
+		}
+	case storage.RelatedTo:
+		out = append(out, JoinName(c.Relation.Field, c.Relation.OwningClass))
+	case storage.InQuery:
+		out = CondTables(c.Where, append(out, c.Class))
+	case storage.Select:
+		out = CondTables(c.Where, append(out, c.Class))
+	case storage.RelationHas:
+		out = append(out, JoinName(c.Relation.Field, c.Relation.OwningClass))
+		if c.Related != nil {
+			out = CondTables(*c.Related, out)
+		}
+	}
+	return out
+}
