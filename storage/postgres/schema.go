@@ -231,24 +231,11 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 				Where(`jsonb_exists_any("data", ?::text[])`, strip))
 		}
 
-		for _, name := range slices.Sorted(maps.Keys(u.AddFields)) {
-			if _, ok := doc.Fields[name]; ok {
-				return nil, fmt.Errorf("postgres: update class %s: field %s: %w", class, name, storage.ErrFieldExists)
-			}
-			doc.Fields[name] = u.AddFields[name]
+		added, err := doc.ApplyFields(u.AddFields, u.ChangeFields)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: update class %s: %w", class, err)
 		}
-		s.addFieldDDL(ch, class, u.AddFields)
-		changed := map[string]storage.Field{}
-		for _, name := range slices.Sorted(maps.Keys(u.ChangeFields)) {
-			f := u.ChangeFields[name]
-			if prev, ok := doc.Fields[name]; !ok {
-				changed[name] = f
-			} else if prev.Type != f.Type || prev.TargetClass != f.TargetClass {
-				return nil, fmt.Errorf("postgres: update class %s: field %s changes type: %w", class, name, storage.ErrFieldExists)
-			}
-			doc.Fields[name] = f
-		}
-		s.addFieldDDL(ch, class, changed)
+		s.addFieldDDL(ch, class, added)
 
 		var unnumbered []string // fields whose number index is dropped
 		for _, name := range u.DropIndexes {

@@ -196,24 +196,11 @@ func (s *Store) UpdateClass(ctx context.Context, class string, u storage.ClassUp
 		if len(strip) > 0 {
 			ch.ddl = append(ch.ddl, `UPDATE `+quoteIdent(class)+` SET "data" = jsonb_remove("data", `+strings.Join(strip, ", ")+`)`)
 		}
-		for _, name := range slices.Sorted(maps.Keys(u.AddFields)) {
-			if _, ok := doc.Fields[name]; ok {
-				return nil, fmt.Errorf("sqlite: update class %s: field %s: %w", class, name, storage.ErrFieldExists)
-			}
-			doc.Fields[name] = u.AddFields[name]
+		added, err := doc.ApplyFields(u.AddFields, u.ChangeFields)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: update class %s: %w", class, err)
 		}
-		ch.ddl = append(ch.ddl, relationDDL(class, u.AddFields)...)
-		changed := map[string]storage.Field{}
-		for _, name := range slices.Sorted(maps.Keys(u.ChangeFields)) {
-			f := u.ChangeFields[name]
-			if prev, ok := doc.Fields[name]; !ok {
-				changed[name] = f
-			} else if prev.Type != f.Type || prev.TargetClass != f.TargetClass {
-				return nil, fmt.Errorf("sqlite: update class %s: field %s changes type: %w", class, name, storage.ErrFieldExists)
-			}
-			doc.Fields[name] = f
-		}
-		ch.ddl = append(ch.ddl, relationDDL(class, changed)...)
+		ch.ddl = append(ch.ddl, relationDDL(class, added)...)
 		for _, name := range u.DropIndexes {
 			if _, ok := doc.Indexes[name]; ok {
 				delete(doc.Indexes, name)

@@ -100,3 +100,27 @@ func (d *SchemaDoc) HasFields(fields map[string]storage.Field) bool {
 	}
 	return true
 }
+
+// ApplyFields applies a storage.ClassUpdate's AddFields and ChangeFields to
+// the document and returns the fields they added, whose storage the
+// adapter creates (relations' join tables). An added field that is present
+// is ErrFieldExists, as is a changed one whose type or target differs.
+func (d *SchemaDoc) ApplyFields(add, change map[string]storage.Field) (map[string]storage.Field, error) {
+	added := map[string]storage.Field{}
+	for _, name := range slices.Sorted(maps.Keys(add)) {
+		if _, ok := d.Fields[name]; ok {
+			return nil, fmt.Errorf("field %s: %w", name, storage.ErrFieldExists)
+		}
+		d.Fields[name], added[name] = add[name], add[name]
+	}
+	for _, name := range slices.Sorted(maps.Keys(change)) {
+		f := change[name]
+		if prev, ok := d.Fields[name]; !ok {
+			added[name] = f
+		} else if prev.Type != f.Type || prev.TargetClass != f.TargetClass {
+			return nil, fmt.Errorf("field %s changes type: %w", name, storage.ErrFieldExists)
+		}
+		d.Fields[name] = f
+	}
+	return added, nil
+}
