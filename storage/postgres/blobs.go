@@ -99,11 +99,12 @@ func (s *Store) upsertFileSQL() string {
 // reader is an io.ReadSeekCloser; it runs its statements with ctx.
 func (s *Store) GetBlob(ctx context.Context, name string) (io.ReadCloser, storage.BlobMeta, error) {
 	defer s.lock()()
-	b := &blobReader{s: s, ctx: ctx, name: name, seq: -1}
+	b := &sqlkit.ChunkReader{}
 	var meta storage.BlobMeta
+	var gen int64
 	err := s.q.QueryRow(ctx, `SELECT "content_type", "size", "created_at", "chunk_size", "generation", "data" FROM `+
 		s.nsq+`."_Files" WHERE "name" = $1`, name).
-		Scan(&meta.ContentType, &meta.Size, &meta.Created, &b.chunk, &b.gen, &b.first)
+		Scan(&meta.ContentType, &meta.Size, &meta.Created, &b.Chunk, &gen, &b.First)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, storage.BlobMeta{}, fmt.Errorf("postgres: get blob %q: %w", name, storage.ErrBlobNotFound)
 	}
@@ -111,7 +112,17 @@ func (s *Store) GetBlob(ctx context.Context, name string) (io.ReadCloser, storag
 		return nil, storage.BlobMeta{}, s.wrap("get blob", err)
 	}
 	meta.Created = meta.Created.UTC()
-	b.size = meta.Size
+	b.Size = meta.Size
+	b.Fetch = func(seq int64) ([]byte, error) {
+		defer s.lock()()
+		var data []byte
+		err := s.q.QueryRow(ctx, `SELECT "data" FROM `+s.nsq+`."_FileChunks" WHERE "name" = $1 AND "seq" = $2 AND "generation" = $3`,
+			name, seq, gen).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, storage.ErrBlobChanged
+		}
+		return data, s.wrap("read blob", err)
+	}
 	return b, meta, nil
 }
 
@@ -125,71 +136,5 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: delete blob %q: %w", name, storage.ErrBlobNotFound)
 	}
-	return nil
-}
-
-// blobReader reads a blob chunk by chunk; chunk 0 came with the metadata.
-type blobReader struct {
-	s     *Store
-	ctx   context.Context
-	name  string
-	size  int64
-	chunk int64
-	gen   int64
-	first []byte
-
-	off int64
-	seq int64  // the chunk cur holds, -1 for none
-	cur []byte // a chunk past the first
-}
-
-func (b *blobReader) Read(p []byte) (int, error) {
-	if b.off >= b.size {
-		return 0, io.EOF
-	}
-	seq := b.off / b.chunk
-	data := b.first
-	if seq > 0 {
-		if seq != b.seq {
-			if err := b.fetch(seq); err != nil {
-				return 0, err
-			}
-		}
-		data = b.cur
-	}
-	i := b.off - seq*b.chunk
-	if i >= int64(len(data)) {
-		return 0, storage.ErrBlobChanged
-	}
-	n := copy(p, data[i:])
-	b.off += int64(n)
-	return n, nil
-}
-
-func (b *blobReader) fetch(seq int64) error {
-	defer b.s.lock()()
-	err := b.s.q.QueryRow(b.ctx, `SELECT "data" FROM `+b.s.nsq+`."_FileChunks" WHERE "name" = $1 AND "seq" = $2 AND "generation" = $3`,
-		b.name, seq, b.gen).Scan(&b.cur)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.ErrBlobChanged
-	}
-	if err != nil {
-		return b.s.wrap("read blob", err)
-	}
-	b.seq = seq
-	return nil
-}
-
-func (b *blobReader) Seek(offset int64, whence int) (int64, error) {
-	offset, err := storage.SeekOffset(b.off, b.size, offset, whence)
-	if err != nil {
-		return 0, err
-	}
-	b.off = offset
-	return offset, nil
-}
-
-func (b *blobReader) Close() error {
-	b.first, b.cur = nil, nil
 	return nil
 }

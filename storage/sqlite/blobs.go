@@ -100,11 +100,12 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 // reader is an io.ReadSeekCloser; it runs its statements with ctx.
 func (s *Store) GetBlob(ctx context.Context, name string) (io.ReadCloser, storage.BlobMeta, error) {
 	defer s.lock()()
-	b := &blobReader{s: s, ctx: ctx, name: name, seq: -1}
+	b := &sqlkit.ChunkReader{}
 	var meta storage.BlobMeta
 	var created string
+	var gen int64
 	err := s.r.QueryRowContext(ctx, `SELECT "content_type", "size", "created_at", "chunk_size", "generation" FROM "_Files" WHERE "name" = ?`, name).
-		Scan(&meta.ContentType, &meta.Size, &created, &b.chunk, &b.gen)
+		Scan(&meta.ContentType, &meta.Size, &created, &b.Chunk, &gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, storage.BlobMeta{}, fmt.Errorf("sqlite: get blob %q: %w", name, storage.ErrBlobNotFound)
 	}
@@ -114,7 +115,17 @@ func (s *Store) GetBlob(ctx context.Context, name string) (io.ReadCloser, storag
 	if meta.Created, err = time.Parse(time.RFC3339Nano, created); err != nil {
 		return nil, storage.BlobMeta{}, fmt.Errorf("sqlite: blob %q: created_at: %w", name, err)
 	}
-	b.size = meta.Size
+	b.Size = meta.Size
+	b.Fetch = func(seq int64) ([]byte, error) {
+		defer s.lock()()
+		var data []byte
+		err := s.r.QueryRowContext(ctx, `SELECT "data" FROM "_FileChunks" WHERE "name" = ? AND "generation" = ? AND "seq" = ?`,
+			name, gen, seq).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, storage.ErrBlobChanged
+		}
+		return data, s.wrap("read blob", err)
+	}
 	return b, meta, nil
 }
 
@@ -139,66 +150,5 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 	if n == 0 {
 		return fmt.Errorf("sqlite: delete blob %q: %w", name, storage.ErrBlobNotFound)
 	}
-	return nil
-}
-
-// blobReader reads a blob chunk by chunk.
-type blobReader struct {
-	s     *Store
-	ctx   context.Context
-	name  string
-	size  int64
-	chunk int64
-	gen   int64
-
-	off int64
-	seq int64  // the chunk cur holds, -1 for none
-	cur []byte // that chunk
-}
-
-func (b *blobReader) Read(p []byte) (int, error) {
-	if b.off >= b.size {
-		return 0, io.EOF
-	}
-	seq := b.off / b.chunk
-	if seq != b.seq {
-		if err := b.fetch(seq); err != nil {
-			return 0, err
-		}
-	}
-	i := b.off - seq*b.chunk
-	if i >= int64(len(b.cur)) {
-		return 0, storage.ErrBlobChanged
-	}
-	n := copy(p, b.cur[i:])
-	b.off += int64(n)
-	return n, nil
-}
-
-func (b *blobReader) fetch(seq int64) error {
-	defer b.s.lock()()
-	err := b.s.r.QueryRowContext(b.ctx, `SELECT "data" FROM "_FileChunks" WHERE "name" = ? AND "generation" = ? AND "seq" = ?`,
-		b.name, b.gen, seq).Scan(&b.cur)
-	if errors.Is(err, sql.ErrNoRows) {
-		return storage.ErrBlobChanged
-	}
-	if err != nil {
-		return b.s.wrap("read blob", err)
-	}
-	b.seq = seq
-	return nil
-}
-
-func (b *blobReader) Seek(offset int64, whence int) (int64, error) {
-	offset, err := storage.SeekOffset(b.off, b.size, offset, whence)
-	if err != nil {
-		return 0, err
-	}
-	b.off = offset
-	return offset, nil
-}
-
-func (b *blobReader) Close() error {
-	b.cur = nil
 	return nil
 }
