@@ -27,14 +27,8 @@ func (h *handler) audiences(ctx context.Context, c *call, b []byte) ([]byte, err
 		if err != nil {
 			return b, err
 		}
-		b = append(b, `{"results":[`...)
-		for i, o := range list {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = o.AppendJSON(b)
-		}
-		return appendCount(ctx, q, append(b, ']'))
+		b = appendArray(append(b, `{"results":`...), list, appendObject)
+		return appendCount(ctx, q, b)
 	case routeGet:
 		q, err := h.getQuery(c)
 		if err != nil {

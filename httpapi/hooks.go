@@ -20,14 +20,7 @@ func (h *handler) hooksList(ctx context.Context, c *call, b []byte) ([]byte, err
 	if err != nil {
 		return b, err
 	}
-	b = append(b, '[')
-	for i, hk := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendHook(b, hk)
-	}
-	return append(b, ']'), nil
+	return appendArray(b, list, appendHook), nil
 }
 
 // hookKey is the hook a /hooks path names: the function in class, or the

@@ -43,14 +43,7 @@ func (h *handler) jobSchedules(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b = append(b, '[')
-	for i, o := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = o.AppendJSON(b)
-	}
-	return append(b, ']'), nil
+	return appendArray(b, list, appendObject), nil
 }
 
 // jobsData answers GET /cloud_code/jobs/data: {"in_use": [the scheduled

@@ -22,14 +22,8 @@ func (h *handler) schemas(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b = append(b, `{"results":[`...)
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendSchema(b, s)
-	}
-	return append(b, "]}"...), nil
+	b = appendArray(append(b, `{"results":`...), list, appendSchema)
+	return append(b, '}'), nil
 }
 
 // schema answers GET /schemas/{class}.

@@ -38,14 +38,7 @@ func (h *handler) scriptLog(ctx context.Context, c *call, b []byte) ([]byte, err
 	if err != nil {
 		return b, err
 	}
-	b = append(b, '[')
-	for i, e := range lines {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendLogEntry(b, e)
-	}
-	return append(b, ']'), nil
+	return appendArray(b, lines, appendLogEntry), nil
 }
 
 // logTime reads a from or until parameter: an ISO date or epoch
