@@ -25,12 +25,7 @@ func TestHooksReachOtherInstances(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"success": body["params"]})
 	}))
 	t.Cleanup(srv.Close)
-	store1, ns := pgtest.NewStoreNS(t)
-	store2, err := postgres.Open(ctx, pgtest.DSN(t), postgres.Options{Schema: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store2.Close)
+	store1, store2 := pgtest.NewStorePair(t)
 	var apps []*parse.App
 	for _, s := range []*postgres.Store{store1, store2} {
 		app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: s})
@@ -50,7 +45,7 @@ func TestHooksReachOtherInstances(t *testing.T) {
 	if _, err := a1.Hooks.Create(parse.WithAuth(ctx, parse.Auth{}), hook); err != parse.ErrMasterKeyRequired {
 		t.Fatalf("client Create: %v", err)
 	}
-	_, err = a1.Hooks.Create(parse.WithAuth(ctx, parse.Auth{Master: true, ReadOnly: true}), hook)
+	_, err := a1.Hooks.Create(parse.WithAuth(ctx, parse.Auth{Master: true, ReadOnly: true}), hook)
 	wantCode(t, err, parse.OperationForbidden)
 	if _, err := a1.Hooks.Create(ctx, hook); err != nil {
 		t.Fatal(err)

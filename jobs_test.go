@@ -96,12 +96,7 @@ func TestJobs(t *testing.T) {
 func TestScheduledJobRunsOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store1, ns := pgtest.NewStoreNS(t)
-	store2, err := postgres.Open(ctx, pgtest.DSN(t), postgres.Options{Schema: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store2.Close)
+	store1, store2 := pgtest.NewStorePair(t)
 	var runs atomic.Int32
 	var wg sync.WaitGroup
 	newInstance := func(s *postgres.Store) *parse.App {

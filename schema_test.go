@@ -85,12 +85,7 @@ func TestSchemasCreateGetDelete(t *testing.T) {
 func TestSchemaChangesReachOtherInstances(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store1, ns := pgtest.NewStoreNS(t)
-	store2, err := postgres.Open(ctx, pgtest.DSN(t), postgres.Options{Schema: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store2.Close)
+	store1, store2 := pgtest.NewStorePair(t)
 	newApp := func(s *postgres.Store) *parse.App {
 		app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: s})
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/parsego/parse/internal/pgtest"
 	"github.com/parsego/parse/internal/teststore"
 	"github.com/parsego/parse/storage"
-	"github.com/parsego/parse/storage/postgres"
 )
 
 func TestSessionsAreTheirOwners(t *testing.T) {
@@ -290,12 +289,7 @@ func TestSessionTokenResolution(t *testing.T) {
 func TestSessionRevocationAcrossInstances(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store1, ns := pgtest.NewStoreNS(t)
-	store2, err := postgres.Open(ctx, pgtest.DSN(t), postgres.Options{Schema: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store2.Close)
+	store1, store2 := pgtest.NewStorePair(t)
 	open := func(s storage.Store, ttl time.Duration) *parse.App {
 		app, err := parse.New(ctx, parse.Config{AppID: "APP", MasterKey: "MASTER", Store: s, SessionCacheTTL: ttl})
 		if err != nil {

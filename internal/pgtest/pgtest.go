@@ -117,6 +117,20 @@ func NewStoreNS(t testing.TB, opts ...Option) (*postgres.Store, string) {
 	return s, ns
 }
 
+// NewStorePair returns two Stores on one fresh namespace, each with its
+// own pool, as two instances sharing a database have. The second is opened
+// with postgres.Open, as an application would.
+func NewStorePair(t testing.TB) (*postgres.Store, *postgres.Store) {
+	t.Helper()
+	s1, ns := NewStoreNS(t)
+	s2, err := postgres.Open(context.Background(), DSN(t), postgres.Options{Schema: ns})
+	if err != nil {
+		t.Fatalf("pgtest: second store on %s: %v", ns, err)
+	}
+	t.Cleanup(s2.Close)
+	return s1, s2
+}
+
 // NewNamespace returns a fresh namespace name, parsego_t_<random hex>, and
 // drops it (CASCADE) when t ends. It does not create it.
 func NewNamespace(t testing.TB) string {
