@@ -11,6 +11,7 @@ import (
 	"image/gif"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/parsego/parse"
@@ -234,8 +235,15 @@ func TestFilesGoAudioLimit(t *testing.T) {
 	if !errors.Is(err, parse.ErrFileTooLarge) || parse.ErrorCode(err) != parse.FileSaveError {
 		t.Fatalf("50 MiB + 1 of audio: %v", err)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Fatalf("%d files left in the blob directory", len(entries))
+	var left []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, path)
+		}
+		return err
+	})
+	if len(left) != 0 {
+		t.Fatalf("files left in the blob directory: %v", left)
 	}
 	f, err := app.Files.Create(ctx, spec, parse.FileContent{Reader: audio(50 << 20)})
 	if err != nil || f.Size != 50<<20 || f.MimeType != "audio/mpeg" {

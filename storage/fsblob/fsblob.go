@@ -3,13 +3,14 @@
 // on other machines would not see the files; behind a load balancer, keep
 // them in the database (storage/postgres, the default) or an object store.
 //
-// Each blob is one file, named after the blob with every byte outside
-// [A-Za-z0-9_.@~-] and a leading dot escaped as %XX, so that no name can
-// leave the directory or collide with another. The file starts with one
-// header line (a magic string and the metadata as JSON), then the
-// contents. It is written to a temporary file in the same directory,
-// synced, then renamed over the final name, so a reader sees the old
-// contents or the new, never a part, and a failed write leaves nothing.
+// Each blob is one file in one of 256 subdirectories (layout.go), named
+// after the blob with every byte outside [A-Za-z0-9_.@~-] and a leading
+// dot escaped as %XX, so that no name can leave its directory or collide
+// with another. The file starts with one header line (a magic string and
+// the metadata as JSON), then the contents. It is written to a temporary
+// file in the same directory, synced, then renamed over the final name,
+// so a reader sees the old contents or the new, never a part, and a
+// failed write leaves nothing.
 package fsblob
 
 import (
@@ -22,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/parsego/parse/storage"
@@ -40,8 +42,12 @@ const maxFileName = 255
 // Options configures a Store.
 type Options struct {
 	// NoSync skips the fsyncs that make a stored blob survive a power
-	// failure (of the file before its rename, of the directory after).
-	// Faster; for tests and caches.
+	// failure (of the file before its rename, of the directory after),
+	// leaving the writing to the operating system, as Parse Server's
+	// filesystem adapter does. Stores are several times faster on disks
+	// whose flushes are slow, but the blobs of the last half minute or so
+	// may be lost (never torn) when the machine loses power; a process
+	// crash loses nothing.
 	NoSync bool
 }
 
@@ -50,10 +56,12 @@ type Options struct {
 type Store struct {
 	dir     string
 	sync    bool
-	dirSync *dirSyncer // nil with NoSync
+	dirSync [shards]*dirSyncer // nil with NoSync
+	bufs    sync.Pool          // of *[]byte, copyBuffer long (write)
 }
 
-// New returns a Store on dir, created (with its parents) when missing.
+// New returns a Store on dir, created (with its parents) when missing. A
+// directory of the earlier flat layout is moved into shards first.
 func New(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
@@ -63,8 +71,13 @@ func New(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
 	s := &Store{dir: abs, sync: !opts.NoSync}
+	if err := prepare(abs, s.sync); err != nil {
+		return nil, fmt.Errorf("fsblob: %w", err)
+	}
 	if s.sync {
-		s.dirSync = newDirSyncer(abs)
+		for i := range s.dirSync {
+			s.dirSync[i] = newDirSyncer(shardDir(abs, i))
+		}
 	}
 	return s, nil
 }
@@ -80,7 +93,7 @@ type header struct {
 
 // PutBlob stores what r yields under name (see parse.BlobStore).
 func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta storage.BlobMeta) (int64, error) {
-	path, ok := s.path(name)
+	shard, path, ok := s.path(name)
 	if !ok {
 		return 0, fmt.Errorf("fsblob: put %q: name too long", name)
 	}
@@ -97,7 +110,7 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 		return 0, fmt.Errorf("fsblob: put %q: content type too long", name)
 	}
 
-	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
@@ -108,13 +121,9 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(hdr); err != nil {
-		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
-	}
-	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	n, err := s.write(ctx, tmp, hdr, r)
 	if err != nil {
-		var rerr readError
-		if errors.As(err, &rerr) {
+		if rerr, ok := errors.AsType[readError](err); ok {
 			return 0, rerr.err // the reader's own error, as the contract asks
 		}
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
@@ -131,7 +140,7 @@ func (s *Store) PutBlob(ctx context.Context, name string, r io.Reader, meta stor
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
 	renamed = true
-	if err := s.syncDir(); err != nil {
+	if err := s.syncDir(shard); err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
 	return n, nil
@@ -144,7 +153,7 @@ func (s *Store) GetBlob(ctx context.Context, name string) (io.ReadCloser, storag
 	if err := ctx.Err(); err != nil {
 		return nil, storage.BlobMeta{}, err
 	}
-	path, ok := s.path(name)
+	_, path, ok := s.path(name)
 	if !ok {
 		return nil, storage.BlobMeta{}, fmt.Errorf("fsblob: get %q: %w", name, storage.ErrBlobNotFound)
 	}
@@ -191,7 +200,7 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	path, ok := s.path(name)
+	shard, path, ok := s.path(name)
 	if !ok {
 		return fmt.Errorf("fsblob: delete %q: %w", name, storage.ErrBlobNotFound)
 	}
@@ -202,25 +211,26 @@ func (s *Store) DeleteBlob(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("fsblob: delete %q: %w", name, err)
 	}
-	if err := s.syncDir(); err != nil {
+	if err := s.syncDir(shard); err != nil {
 		return fmt.Errorf("fsblob: delete %q: %w", name, err)
 	}
 	return nil
 }
 
-// syncDir makes the directory's entries (a rename, a removal) durable.
-func (s *Store) syncDir() error {
-	if s.dirSync == nil {
+// syncDir makes a shard's entries (a rename, a removal) durable.
+func (s *Store) syncDir(shard int) error {
+	if !s.sync {
 		return nil
 	}
-	return s.dirSync.wait()
+	return s.dirSync[shard].wait()
 }
 
-// path returns the file of a blob, false when its escaped name is longer
-// than a filesystem allows (no such blob can exist).
-func (s *Store) path(name string) (string, bool) {
+// path returns the shard and the file of a blob, false when its escaped
+// name is longer than a filesystem allows (no such blob can exist).
+func (s *Store) path(name string) (int, string, bool) {
 	f := escapeName(name)
-	return filepath.Join(s.dir, f), len(f) <= maxFileName
+	shard := shardOf(name)
+	return shard, filepath.Join(shardDir(s.dir, shard), f), len(f) <= maxFileName
 }
 
 // escapeName maps a blob name to a file name one-to-one: bytes outside
@@ -253,24 +263,45 @@ type blobFile struct {
 
 func (b *blobFile) Close() error { return b.f.Close() }
 
-// ctxReader stops reading when ctx is done, and marks the errors of r so
-// that PutBlob can return them as they are.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+// copyBuffer is the size of the buffer PutBlob writes through: a 64 KiB
+// upload and its header go to the file in one write.
+const copyBuffer = 64<<10 + maxHeader
+
+// write writes hdr, then what r yields, to f through one of the Store's
+// buffers (io.Copy into an *os.File would allocate one per call). It
+// returns the bytes of r written; an error of r comes as a readError.
+func (s *Store) write(ctx context.Context, f *os.File, hdr []byte, r io.Reader) (int64, error) {
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, copyBuffer)
+		bp = &b
+	}
+	defer s.bufs.Put(bp)
+	buf := append((*bp)[:0], hdr...)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		n += int64(m)
+		if len(buf) == cap(buf) || rerr != nil && len(buf) > 0 {
+			if _, err := f.Write(buf); err != nil {
+				return n, err
+			}
+			buf = buf[:0]
+		}
+		switch {
+		case rerr == io.EOF:
+			return n, nil
+		case rerr != nil:
+			return n, readError{rerr}
+		}
+	}
 }
 
+// readError marks an error of the reader PutBlob stores from.
 type readError struct{ err error }
 
 func (e readError) Error() string { return e.err.Error() }
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = readError{err}
-	}
-	return n, err
-}

@@ -35,23 +35,24 @@ func newStore(t *testing.T, dir string, opts fsblob.Options) *fsblob.Store {
 	return s
 }
 
-// Every blob is one file directly in the directory, whatever its name;
-// nothing is written outside it, and failed writes leave no temporary
-// files.
+// Every blob is one file in the shard of its name, whatever the name;
+// nothing is written outside the directory, and failed writes leave no
+// temporary files.
 func TestLayout(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "blobs", "nested")
 	s := newStore(t, dir, fsblob.Options{NoSync: true})
+	// name -> its file, under the low byte of the name's FNV-1a hash
 	names := map[string]string{
-		"../escape":       "%2E.%2Fescape",
-		"a/b/c.txt":       "a%2Fb%2Fc.txt",
-		".hidden":         "%2Ehidden",
-		"..":              "%2E.",
-		"a b%.txt":        "a%20b%25.txt",
-		"x@y~z-w_v.A.txt": "x@y~z-w_v.A.txt",
-		"":                "%",
+		"../escape":       "59/%2E.%2Fescape",
+		"a/b/c.txt":       "0d/a%2Fb%2Fc.txt",
+		".hidden":         "85/%2Ehidden",
+		"..":              "0d/%2E.",
+		"a b%.txt":        "53/a%20b%25.txt",
+		"x@y~z-w_v.A.txt": "9e/x@y~z-w_v.A.txt",
+		"":                "c5/%",
 	}
 	for name := range names {
 		if _, err := s.PutBlob(ctx, name, bytes.NewReader([]byte(name)), storage.BlobMeta{}); err != nil {
@@ -61,14 +62,7 @@ func TestLayout(t *testing.T) {
 	if _, err := s.PutBlob(ctx, "failed", io.MultiReader(bytes.NewReader([]byte("part")), errReader{}), storage.BlobMeta{}); err == nil {
 		t.Fatal("PutBlob from a failing reader succeeded")
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, e := range entries {
-		got[e.Name()] = true
-	}
+	got, dirs := files(t, dir)
 	for name, file := range names {
 		if !got[file] {
 			t.Errorf("blob %q: no file %q in %v", name, file, got)
@@ -77,9 +71,87 @@ func TestLayout(t *testing.T) {
 	if len(got) != len(names) {
 		t.Errorf("files %v, want exactly %d (no temporary files)", got, len(names))
 	}
+	if dirs != 256 {
+		t.Errorf("%d shard directories, want 256", dirs)
+	}
 	top, _ := os.ReadDir(parent)
 	if len(top) != 1 {
 		t.Errorf("%s holds %d entries, want only blobs/", parent, len(top))
+	}
+}
+
+// files returns the files under dir's shards, as "shard/file", and the
+// number of shards.
+func files(t *testing.T, dir string) (map[string]bool, int) {
+	t.Helper()
+	shards, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, dirs := map[string]bool{}, 0
+	for _, sh := range shards {
+		if !sh.IsDir() {
+			got[sh.Name()] = true
+			continue
+		}
+		dirs++
+		entries, err := os.ReadDir(filepath.Join(dir, sh.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			got[sh.Name()+"/"+e.Name()] = true
+		}
+	}
+	return got, dirs
+}
+
+// A directory of the flat layout, blobs directly in it, is moved into
+// shards when a Store opens it; its blobs read as before. What is not a
+// blob's file name, and temporary files, stay where they are.
+func TestFlatLayoutMoved(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	flat := map[string]string{"0123abcd_photo.jpg": "jpeg bytes", "a/b": "slash", "": "empty name"}
+	files0 := map[string]string{
+		"0123abcd_photo.jpg": "parsego-blob/1 {\"contentType\":\"image/jpeg\",\"created\":\"2026-01-02T03:04:05Z\"}\njpeg bytes",
+		"a%2Fb":              "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nslash",
+		"%":                  "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nempty name",
+		"a%2fb":              "not escaped as fsblob escapes",
+		".tmp-123":           "a write in progress",
+	}
+	for file, body := range files0 {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newStore(t, dir, fsblob.Options{})
+	for name, want := range flat {
+		rc, _, err := s.GetBlob(ctx, name)
+		if err != nil {
+			t.Fatalf("GetBlob(%q) after the move: %v", name, err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != want {
+			t.Errorf("GetBlob(%q) = %q, want %q", name, b, want)
+		}
+	}
+	got, _ := files(t, dir)
+	want := map[string]bool{"a%2fb": true, ".tmp-123": true, "9b/0123abcd_photo.jpg": true, "c1/a%2Fb": true, "c5/%": true}
+	if len(got) != len(want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	for f := range want {
+		if !got[f] {
+			t.Errorf("no file %q in %v", f, got)
+		}
+	}
+	// Opening it again finds nothing more to move.
+	newStore(t, dir, fsblob.Options{})
+	if again, _ := files(t, dir); len(again) != len(got) {
+		t.Errorf("reopened: files %v, want %v", again, got)
 	}
 }
 
