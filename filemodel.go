@@ -209,7 +209,12 @@ func (f *Files) insertFile(ctx context.Context, sf *storedFile) error {
 	}
 	read, write := filePerms(sf.doc.Owner, sf.doc.IsPublic)
 	obj := storage.Object{ID: sf.id, CreatedAt: sf.created, UpdatedAt: sf.created, ReadPerm: read, WritePerm: write, Data: data}
-	if err := f.app.storeFor(ctx).Insert(ctx, classFile, obj); err != nil {
+	if store := f.app.storeFor(ctx); store != f.app.store {
+		err = store.Insert(ctx, classFile, obj) // in the caller's transaction
+	} else {
+		err = f.inserts.insert(ctx, store, obj)
+	}
+	if err != nil {
 		return f.app.storeError(err)
 	}
 	return nil

@@ -119,6 +119,7 @@ type Files struct {
 	anyExt bool             // FileExtensions holds "*"
 
 	class     fileClassOnce
+	inserts   groupInsert // of the file records
 	maxFile   int64
 	maxPixels int64
 	signedTTL time.Duration
@@ -128,7 +129,7 @@ type Files struct {
 func newFiles(a *App, cfg *Config) (*Files, error) {
 	f := &Files{app: a, blobs: cfg.Blobs, max: cfg.Files.MaxUploadBytes, upload: defaultFileUpload,
 		maxFile: cfg.Files.MaxFileBytes, maxPixels: cfg.Files.MaxImagePixels, signedTTL: cfg.Files.SignedURLTTL,
-		thumbs: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		thumbs: make(chan struct{}, runtime.GOMAXPROCS(0)), inserts: groupInsert{class: classFile}}
 	if f.blobs == nil {
 		f.blobs, _ = cfg.Store.(BlobStore)
 	}
