@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	defer store.Close()
 	cfg.Store = store
 	if opts.filesDir != "" {
-		blobs, err := fsblob.New(opts.filesDir, fsblob.Options{})
+		blobs, err := fsblob.New(opts.filesDir, fsblob.Options{NoSync: opts.filesNoSync})
 		if err != nil {
 			return err
 		}

@@ -141,6 +141,17 @@ func TestOptions(t *testing.T) {
 			env:     map[string]string{"PARSE_SERVER_FILES_S3_BUCKET": "b"},
 			wantErr: "exclusive",
 		},
+		{
+			name:  "files without fsync, from env",
+			args:  []string{"-fixture", "-files-dir", "/tmp/x"},
+			env:   map[string]string{"PARSE_SERVER_FILES_NOSYNC": "true"},
+			check: func(o *options) bool { return o.filesDir == "/tmp/x" && o.filesNoSync },
+		},
+		{
+			name:    "nosync without a files directory",
+			args:    []string{"-fixture", "-files-nosync"},
+			wantErr: "-files-dir",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ type options struct {
 	databaseURI string
 	dbFile      string
 	filesDir    string
+	filesNoSync bool
 	publicURL   string
 	fixture     bool
 	logLevel    slog.Level
@@ -52,6 +53,7 @@ var envNames = map[string]string{
 	"db":                          "PARSE_SERVER_DATABASE_URI",
 	"db-file":                     "PARSEGO_DB_FILE",
 	"files-dir":                   "PARSE_SERVER_FILES_DIR",
+	"files-nosync":                "PARSE_SERVER_FILES_NOSYNC",
 	"app-id":                      "PARSE_SERVER_APPLICATION_ID",
 	"master-key":                  "PARSE_SERVER_MASTER_KEY",
 	"readonly-master-key":         "PARSE_SERVER_READ_ONLY_MASTER_KEY",
@@ -91,6 +93,7 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.StringVar(&o.databaseURI, "db", "", "PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/parsego (default: the embedded store, see -db-file)")
 	fs.StringVar(&o.dbFile, "db-file", "parsego.db", "the embedded store's database file, used when -db is not given")
 	fs.StringVar(&o.filesDir, "files-dir", "", "keep uploaded files in this directory (one machine only) rather than in the database")
+	fs.BoolVar(&o.filesNoSync, "files-nosync", false, "with -files-dir, leave flushing files to disk to the OS, as Parse Server does: much faster uploads, but a power failure can lose the last seconds' files")
 	fs.StringVar(&o.appID, "app-id", "", "application id (required)")
 	fs.StringVar(&o.masterKey, "master-key", "", "master key (required)")
 	fs.StringVar(&o.readOnlyMasterKey, "readonly-master-key", "", "read-only master key")
@@ -157,6 +160,8 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	switch {
 	case o.s3Bucket != "" && o.filesDir != "":
 		return nil, errors.New("-files-dir and -files-s3-bucket are exclusive")
+	case o.filesNoSync && o.filesDir == "":
+		return nil, errors.New("-files-nosync needs -files-dir")
 	case o.appID == "":
 		return nil, errors.New("-app-id (PARSE_SERVER_APPLICATION_ID) is required, or -fixture")
 	case o.masterKey == "":
