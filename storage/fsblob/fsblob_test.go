@@ -107,18 +107,22 @@ func files(t *testing.T, dir string) (map[string]bool, int) {
 }
 
 // A directory of the flat layout, blobs directly in it, is moved into
-// shards when a Store opens it; its blobs read as before. What is not a
-// blob's file name, and temporary files, stay where they are.
+// shards when a Store opens it; its blobs read as before, also one named
+// like a shard directory and one an interrupted move left renamed. What
+// is not a blob's file name, and temporary files, stay where they are.
 func TestFlatLayoutMoved(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	dir := t.TempDir()
-	flat := map[string]string{"0123abcd_photo.jpg": "jpeg bytes", "a/b": "slash", "": "empty name"}
+	flat := map[string]string{"0123abcd_photo.jpg": "jpeg bytes", "a/b": "slash", "": "empty name",
+		"0a": "named like a shard", "x.txt": "an interrupted move"}
 	files0 := map[string]string{
 		"0123abcd_photo.jpg": "parsego-blob/1 {\"contentType\":\"image/jpeg\",\"created\":\"2026-01-02T03:04:05Z\"}\njpeg bytes",
 		"a%2Fb":              "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nslash",
 		"%":                  "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nempty name",
 		"a%2fb":              "not escaped as fsblob escapes",
+		"0a":                 "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nnamed like a shard",
+		".move-x.txt":        "parsego-blob/1 {\"contentType\":\"text/plain\",\"created\":\"2026-01-02T03:04:05Z\"}\nan interrupted move",
 		".tmp-123":           "a write in progress",
 	}
 	for file, body := range files0 {
@@ -138,8 +142,12 @@ func TestFlatLayoutMoved(t *testing.T) {
 			t.Errorf("GetBlob(%q) = %q, want %q", name, b, want)
 		}
 	}
-	got, _ := files(t, dir)
-	want := map[string]bool{"a%2fb": true, ".tmp-123": true, "9b/0123abcd_photo.jpg": true, "c1/a%2Fb": true, "c5/%": true}
+	got, dirs := files(t, dir)
+	if dirs != 256 {
+		t.Errorf("%d shard directories, want 256", dirs)
+	}
+	want := map[string]bool{"a%2fb": true, ".tmp-123": true, "9b/0123abcd_photo.jpg": true, "c1/a%2Fb": true, "c5/%": true,
+		"4a/0a": true, "21/x.txt": true}
 	if len(got) != len(want) {
 		t.Errorf("files %v, want %v", got, want)
 	}

@@ -40,30 +40,21 @@ func shardDir(root string, shard int) string {
 // may be another process's write in progress.
 func prepare(root string, sync bool) error {
 	changed := map[string]bool{} // directories whose entries changed
+	flat, err := flatBlobs(root, changed)
+	if err != nil {
+		return err
+	}
 	for i := range shards {
-		dir := shardDir(root, i)
-		err := os.Mkdir(dir, 0o750)
+		err := os.Mkdir(shardDir(root, i), 0o750)
 		if err == nil {
 			changed[root] = true
 		} else if !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 	}
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		blob, ok := unescapeName(name)
-		if !ok {
-			continue // not a blob's file name
-		}
-		dir := shardDir(root, shardOf(blob))
-		if err := os.Rename(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
+	for _, b := range flat {
+		dir := shardDir(root, shardOf(b.name))
+		if err := os.Rename(filepath.Join(root, b.file), filepath.Join(dir, escapeName(b.name))); err != nil {
 			return err
 		}
 		changed[root], changed[dir] = true, true
@@ -77,6 +68,52 @@ func prepare(root string, sync bool) error {
 		}
 	}
 	return nil
+}
+
+// movingPrefix renames a flat blob whose file name is that of a shard
+// directory, out of the directory's way, before the blob moves.
+const movingPrefix = ".move-"
+
+type flatBlob struct{ file, name string }
+
+// flatBlobs lists the blobs of the flat layout in root, their files
+// renamed out of the shard directories' way first; a blob an interrupted
+// prepare left so renamed is listed too.
+func flatBlobs(root string, changed map[string]bool) ([]flatBlob, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var flat []flatBlob
+	for _, e := range entries {
+		file := e.Name()
+		if !e.Type().IsRegular() {
+			continue
+		}
+		escaped, moving := strings.CutPrefix(file, movingPrefix)
+		if !moving && strings.HasPrefix(file, ".") {
+			continue // a temporary file
+		}
+		name, ok := unescapeName(escaped)
+		if !ok {
+			continue // not a blob's file name
+		}
+		if !moving && isShardName(file) {
+			if err := os.Rename(filepath.Join(root, file), filepath.Join(root, movingPrefix+file)); err != nil {
+				return nil, err
+			}
+			file = movingPrefix + file
+			changed[root] = true
+		}
+		flat = append(flat, flatBlob{file: file, name: name})
+	}
+	return flat, nil
+}
+
+// isShardName reports whether file is the name of a shard directory.
+func isShardName(file string) bool {
+	n, err := strconv.ParseUint(file, 16, 8)
+	return err == nil && shardDir("", int(n)) == file
 }
 
 // unescapeName inverts escapeName; false when file is not what escapeName
