@@ -56,6 +56,7 @@ type Options struct {
 type Store struct {
 	dir     string
 	sync    bool
+	shard   [shards]string     // the shard directories' paths
 	dirSync [shards]*dirSyncer // nil with NoSync
 	bufs    sync.Pool          // of *[]byte, copyBuffer long (write)
 }
@@ -74,9 +75,10 @@ func New(dir string, opts Options) (*Store, error) {
 	if err := prepare(abs, s.sync); err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	if s.sync {
-		for i := range s.dirSync {
-			s.dirSync[i] = newDirSyncer(shardDir(abs, i))
+	for i := range s.shard {
+		s.shard[i] = shardDir(abs, i)
+		if s.sync {
+			s.dirSync[i] = newDirSyncer(s.shard[i])
 		}
 	}
 	return s, nil
@@ -230,7 +232,7 @@ func (s *Store) syncDir(shard int) error {
 func (s *Store) path(name string) (int, string, bool) {
 	f := escapeName(name)
 	shard := shardOf(name)
-	return shard, filepath.Join(shardDir(s.dir, shard), f), len(f) <= maxFileName
+	return shard, filepath.Join(s.shard[shard], f), len(f) <= maxFileName
 }
 
 // escapeName maps a blob name to a file name one-to-one: bytes outside
